@@ -1,0 +1,434 @@
+"""Finding, reading, checking and caching the fact base.
+
+Answering a query never parses YAML: the first run after an edit reads and checks every
+file, compiles the fact base and its search index to plain data, and stores that with
+``marshal`` in the user cache dir, keyed by every fact file's path, size and mtime. Later
+runs load the cache in milliseconds. A stale or corrupt cache is rebuilt; a cache is
+written to a temporary file and renamed, so concurrent runs never see half of one.
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import json
+import marshal
+import os
+import re
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .errors import FactBaseError
+from .model import Problem
+from .schema import check
+
+ENV_FACTS = "KZRIGHTS_FACTS"
+ENV_CACHE = "KZRIGHTS_CACHE_DIR"
+CACHE_FORMAT = 3  # bump when the compiled layout changes
+
+ENTITY_FILES = {"people": "people.yaml", "organizations": "organizations.yaml", "places": "places.yaml"}
+SINGLE_FILES = ("sources.yaml", "people.yaml", "organizations.yaml", "places.yaml", "topics.yaml", "ratings.yaml")
+REQUIRED_FILES = ("sources.yaml",)
+DATE_RE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+
+
+# --------------------------------------------------------------------------- locating
+
+
+def packaged_facts_dir() -> Path:
+    """The fact base that ships with kzrights: inside the installed package, or beside it
+    in a source checkout."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "facts", here.parent / "facts"):
+        if (candidate / "sources.yaml").is_file():
+            return candidate
+    return here / "facts"
+
+
+def find_facts_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """``--facts`` first, then ``$KZRIGHTS_FACTS``, then the packaged fact base."""
+    chosen = explicit if explicit else os.environ.get(ENV_FACTS) or None
+    path = Path(chosen).expanduser() if chosen else packaged_facts_dir()
+    if not path.exists():
+        raise FactBaseError([Problem(str(path), 0, "fact base directory not found")])
+    if not path.is_dir():
+        raise FactBaseError([Problem(str(path), 0, "is not a directory")])
+    return path
+
+
+def fact_files(root: Path) -> list[Path]:
+    """Every file the fact base is made of, in a stable order. Names starting with ``_``
+    (curators' scratch files) are skipped."""
+    files = [root / name for name in SINGLE_FILES if (root / name).is_file()]
+    claims_dir = root / "claims"
+    if claims_dir.is_dir():
+        files += sorted(
+            p for p in claims_dir.rglob("*.y*ml")
+            if p.suffix in (".yaml", ".yml") and not any(part.startswith("_") for part in p.relative_to(root).parts)
+        )
+    return files
+
+
+def schema_dir(root: Path) -> Path:
+    own = root / "schema"
+    return own if (own / "claims.schema.json").is_file() else packaged_facts_dir() / "schema"
+
+
+# --------------------------------------------------------------------------- caching
+
+
+def _fingerprint(root: Path, files: Iterable[Path]) -> str:
+    h = hashlib.sha1(f"{__version__}:{CACHE_FORMAT}:{root.resolve()}".encode())
+    for f in files:
+        st = f.stat()
+        h.update(f"{f.relative_to(root)}:{st.st_size}:{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()
+
+
+def cache_dir() -> Path | None:
+    if os.environ.get(ENV_CACHE):
+        return Path(os.environ[ENV_CACHE])
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "kzrights"
+
+
+def _cache_path(root: Path) -> Path | None:
+    d = cache_dir()
+    if d is None:
+        return None
+    key = hashlib.sha1(str(root.resolve()).encode()).hexdigest()[:16]
+    return d / f"factbase-{key}.marshal"
+
+
+def _read_cache(path: Path | None, fingerprint: str) -> dict[str, Any] | None:
+    if path is None:
+        return None
+    try:
+        with open(path, "rb") as fh:
+            data = marshal.load(fh)
+    except (OSError, EOFError, ValueError, TypeError):
+        return None
+    if not isinstance(data, dict) or data.get("fingerprint") != fingerprint:
+        return None
+    return data
+
+
+def _write_cache(path: Path | None, data: dict[str, Any]) -> None:
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".factbase-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                marshal.dump(data, fh)
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+    except OSError:
+        pass  # no cache is slower, never wrong
+
+
+def load_compiled(explicit: str | os.PathLike[str] | None = None, use_cache: bool = True) -> dict[str, Any]:
+    """The compiled fact base as plain data (see ``compile_fact_base``)."""
+    root = find_facts_dir(explicit)
+    files = fact_files(root)
+    if not files:
+        raise FactBaseError([Problem(str(root), 0, "no fact files here (expected sources.yaml and claims/)")])
+    try:
+        fingerprint = _fingerprint(root, files)
+    except OSError as exc:
+        raise FactBaseError([Problem(str(exc.filename or root), 0, f"cannot read: {exc.strerror}")]) from None
+    path = _cache_path(root) if use_cache else None
+    data = _read_cache(path, fingerprint)
+    if data is None:
+        raw = read_fact_base(root, files)
+        data = compile_fact_base(raw)
+        data["fingerprint"] = fingerprint
+        data["root"] = str(root)
+        _write_cache(path, data)
+    return data
+
+
+# --------------------------------------------------------------------------- reading YAML
+
+
+def _yaml_loader() -> Any:
+    import yaml
+
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _line_map(node: Any, path: tuple[Any, ...], out: dict[tuple[Any, ...], int], dups: list[tuple[int, str]]) -> None:
+    """Record the line of every value in a composed YAML node tree; note duplicate keys."""
+    import yaml
+
+    out[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            key = key_node.value
+            if key in seen:
+                dups.append((key_node.start_mark.line + 1, f"duplicate key '{key}' (the later value would silently win)"))
+            seen.add(key)
+            out[(*path, key)] = key_node.start_mark.line + 1
+            _line_map(value_node, (*path, key), out, dups)
+            out[(*path, key)] = key_node.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _line_map(item, (*path, i), out, dups)
+
+
+class _Doc:
+    """One parsed YAML file with a way to find the line of any value in it."""
+
+    def __init__(self, file: str, data: Any, lines: dict[tuple[Any, ...], int]):
+        self.file = file
+        self.data = data
+        self.lines = lines
+
+    def line(self, path: tuple[Any, ...]) -> int:
+        while path and path not in self.lines:
+            path = path[:-1]
+        return self.lines.get(path, 1)
+
+    def problem(self, path: tuple[Any, ...], message: str) -> Problem:
+        return Problem(self.file, self.line(path), message)
+
+
+def read_yaml(path: Path, display: str) -> tuple[_Doc | None, list[Problem]]:
+    import yaml
+
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return None, [Problem(display, 0, f"cannot read: {exc.strerror}")]
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return None, [Problem(display, 1, "starts with a byte-order mark (BOM); save it as UTF-8 without BOM")]
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None, [Problem(display, 1, "is UTF-16; save it as UTF-8")]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        return None, [Problem(display, line, f"is not valid UTF-8 (byte 0x{raw[exc.start]:02x}); save it as UTF-8")]
+    loader = _yaml_loader()
+    try:
+        node = yaml.compose(text, Loader=loader)
+        data = yaml.load(text, Loader=loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 0
+        what = (exc.problem or "malformed YAML").strip()
+        if "could not determine a constructor" in what or "tag" in what:
+            what = f"{what} (tags that build objects are not allowed in fact files)"
+        return None, [Problem(display, line, f"malformed YAML: {what}")]
+    except yaml.YAMLError as exc:
+        return None, [Problem(display, 0, f"malformed YAML: {exc}")]
+    lines: dict[tuple[Any, ...], int] = {}
+    dups: list[tuple[int, str]] = []
+    if node is not None:
+        _line_map(node, (), lines, dups)
+    problems = [Problem(display, ln, msg) for ln, msg in dups]
+    if data is None:
+        problems.append(Problem(display, 1, "is empty"))
+        return None, problems
+    return _Doc(display, data, lines), problems
+
+
+def _load_schemas(root: Path) -> dict[str, dict[str, Any]]:
+    d = schema_dir(root)
+    out = {}
+    for name in ("claims", "people", "organizations", "places", "topics", "sources", "ratings"):
+        with open(d / f"{name}.schema.json", encoding="utf-8") as fh:
+            out[name] = json.load(fh)
+    return out
+
+
+def _valid_date(value: str) -> str | None:
+    """None if ``value`` is a real calendar date at its precision, else why not."""
+    m = DATE_RE.match(value)
+    if not m:
+        return "is not an ISO date (use 2020, 2020-06 or 2020-06-06)"
+    year, month, day = m.groups()
+    if month and not 1 <= int(month) <= 12:
+        return f"has no month {month}"
+    if day and not 1 <= int(day) <= calendar.monthrange(int(year), int(month))[1]:
+        return f"has no day {day} in {year}-{month}"
+    return None
+
+
+def read_fact_base(root: Path, files: list[Path]) -> dict[str, Any]:
+    """Read and check every file; raise ``FactBaseError`` listing all problems found."""
+    problems: list[Problem] = []
+    schemas = _load_schemas(root)
+    docs: dict[str, _Doc] = {}
+    claim_docs: list[_Doc] = []
+
+    def rel(p: Path) -> str:
+        try:
+            return str(p.relative_to(Path.cwd()))
+        except ValueError:
+            return str(p)
+
+    for f in files:
+        doc, probs = read_yaml(f, rel(f))
+        problems += probs
+        if doc is None:
+            continue
+        is_claims = f.parent != root
+        kind = "claims" if is_claims else f.stem
+        if not isinstance(doc.data, dict):
+            problems.append(doc.problem((), f"must be a mapping with the key(s) {', '.join(schemas[kind].get('required', []))}"))
+            continue
+        for path, msg in check(doc.data, schemas[kind]):
+            where = ".".join(str(p) for p in path)
+            problems.append(doc.problem(path, f"{where}: {msg}" if where else msg))
+        (claim_docs.append(doc) if is_claims else docs.__setitem__(kind, doc))
+    for name in REQUIRED_FILES:
+        if name.removesuffix(".yaml") not in docs and not any(p.file.endswith(name) for p in problems):
+            problems.append(Problem(rel(root / name), 0, "missing: every fact base needs it"))
+    if problems:
+        raise FactBaseError(problems)
+
+    def items(kind: str, key: str) -> list[tuple[int, dict[str, Any]]]:
+        doc = docs.get(kind)
+        return list(enumerate(doc.data.get(key) or [])) if doc else []
+
+    # Reports
+    reports: dict[str, dict[str, Any]] = {}
+    for i, r in items("sources", "reports"):
+        if r["id"] in reports:
+            problems.append(docs["sources"].problem(("reports", i, "id"), f"duplicate report id '{r['id']}'"))
+        seen_notes: set[int] = set()
+        for j, n in enumerate(r.get("notes") or []):
+            if n["n"] in seen_notes:
+                problems.append(docs["sources"].problem(("reports", i, "notes", j), f"duplicate note {n['n']}"))
+            seen_notes.add(n["n"])
+        reports[r["id"]] = r
+
+    # Entities and topics: ids unique within their kind; aliases may be shared (namesakes).
+    entities: dict[str, dict[str, dict[str, Any]]] = {}
+    for kind, key in (("people", "people"), ("organizations", "organizations"), ("places", "places"), ("topics", "topics")):
+        table: dict[str, dict[str, Any]] = {}
+        for i, e in items(kind, key):
+            if e["id"] in table:
+                problems.append(docs[kind].problem((key, i, "id"), f"duplicate {kind[:-1] if kind != 'people' else 'person'} id '{e['id']}'"))
+            table[e["id"]] = e
+        entities[kind] = table
+
+    # Claims
+    claims: list[dict[str, Any]] = []
+    where: dict[str, tuple[_Doc, tuple[Any, ...]]] = {}
+    for doc in claim_docs:
+        rep, section = doc.data["report"], doc.data["section"]
+        report = reports.get(rep)
+        if report is None:
+            problems.append(doc.problem(("report",), f"unknown report '{rep}' (known: {', '.join(sorted(reports))})"))
+        elif section not in report["sections"]:
+            problems.append(doc.problem(("section",), f"report '{rep}' has no section '{section}'"))
+        note_numbers = {n["n"] for n in (report or {}).get("notes") or []}
+        for i, c in enumerate(doc.data.get("claims") or []):
+            path: tuple[Any, ...] = ("claims", i)
+            cid = c["id"]
+            if cid in where:
+                other, opath = where[cid]
+                problems.append(doc.problem((*path, "id"), f"duplicate claim id '{cid}' (also at {other.file}:{other.line(opath)})"))
+                continue
+            where[cid] = (doc, path)
+            date = c.get("date")
+            if date is not None:
+                why = _valid_date(date)
+                if why:
+                    problems.append(doc.problem((*path, "date"), f"date {date!r} {why}"))
+            for field, kind in (("people", "people"), ("organizations", "organizations"), ("places", "places"), ("topics", "topics")):
+                for j, ref in enumerate(c.get(field) or []):
+                    if ref not in entities[kind]:
+                        problems.append(doc.problem((*path, field, j), f"unknown {field[:-1] if field != 'people' else 'person'} id '{ref}'"))
+            if note_numbers:
+                for j, n in enumerate(c.get("notes") or []):
+                    if n not in note_numbers:
+                        problems.append(doc.problem((*path, "notes", j), f"report '{rep}' has no note {n}"))
+            claims.append({**c, "report": rep, "section": section, "file": doc.file, "line": doc.line(path)})
+
+    # Links: every related id exists; the loader adds the reverse link, so a curator writes it once.
+    links: dict[str, dict[str, dict[str, Any]]] = {c["id"]: {} for c in claims}
+    for c in claims:
+        doc, path = where[c["id"]]
+        for j, rel_ in enumerate(c.get("related") or []):
+            link = {"id": rel_} if isinstance(rel_, str) else dict(rel_)
+            target = link["id"]
+            if target not in links:
+                problems.append(doc.problem((*path, "related", j), f"related claim '{target}' does not exist"))
+                continue
+            if target == c["id"]:
+                problems.append(doc.problem((*path, "related", j), "a claim cannot be related to itself"))
+                continue
+            link.setdefault("kind", "same-event")
+            previous = links[target].get(c["id"])
+            if previous and (previous["kind"], previous.get("note")) != (link["kind"], link.get("note")):
+                problems.append(doc.problem((*path, "related", j), f"link to '{target}' is written on both claims with different kinds or notes"))
+            links[c["id"]][target] = link
+            links[target].setdefault(c["id"], {**link, "id": c["id"]})
+
+    ratings = []
+    for i, r in items("ratings", "ratings"):
+        if r["report"] not in reports:
+            problems.append(docs["ratings"].problem(("ratings", i, "report"), f"unknown report '{r['report']}'"))
+        ratings.append(r)
+    if problems:
+        raise FactBaseError(problems)
+    for c in claims:
+        c["related"] = list(links[c["id"]].values())
+    return {"reports": list(reports.values()), "entities": entities, "claims": claims, "ratings": ratings}
+
+
+# --------------------------------------------------------------------------- compiling
+
+
+def _strs(values: Any) -> list[str]:
+    return [str(v) for v in values or []]
+
+
+def compile_fact_base(raw: dict[str, Any]) -> dict[str, Any]:
+    """Plain, marshal-able data: records in fixed shapes plus the search index."""
+    from .search import build_index
+
+    reports = [
+        {
+            "id": r["id"], "short": r["short"], "title": r["title"], "publisher": r.get("publisher", ""),
+            "author": r.get("author", ""), "published": r.get("published"), "covers": r.get("covers"),
+            "url": r.get("url"), "note_style": r.get("note_style", "endnote"), "sections": _strs(r["sections"]),
+            "notes": [[n["n"], n["text"], _strs(n.get("urls"))] for n in r.get("notes") or []],
+        }
+        for r in raw["reports"]
+    ]
+    entities = []
+    for kind, singular in (("people", "person"), ("organizations", "organization"), ("places", "place")):
+        for e in raw["entities"][kind].values():
+            entities.append([singular, e["id"], e["name"], _strs(e.get("aliases")), e.get("description"),
+                             e.get("role"), e.get("kind")])
+    topics = [[t["id"], t["label"], _strs(t.get("aliases")), t.get("description")] for t in raw["entities"]["topics"].values()]
+    claims = [
+        [c["id"], c["claim"], c["report"], c["section"], c["para"], list(c.get("notes") or []), c.get("date"),
+         _strs(c.get("people")), _strs(c.get("organizations")), _strs(c.get("places")), _strs(c.get("topics")),
+         c.get("note"), [[ln["id"], ln["kind"], ln.get("note")] for ln in c["related"]], c["file"], c["line"]]
+        for c in raw["claims"]
+    ]
+    ratings = [
+        {
+            "report": r["report"], "section": r["source"]["section"], "para": r["source"]["para"],
+            "status": r.get("status"), "scale_min": (r.get("scale") or {}).get("min", 1),
+            "scale_max": (r.get("scale") or {}).get("max", 7), "democracy_score": r["democracy_score"],
+            "democracy_percentage": r.get("democracy_percentage"), "previous": dict(r.get("previous") or {}),
+            "categories": [[c["name"], c["score"], c["source"]["section"], c["source"]["para"]] for c in r["categories"]],
+        }
+        for r in raw["ratings"]
+    ]
+    data: dict[str, Any] = {"reports": reports, "entities": entities, "topics": topics, "claims": claims, "ratings": ratings}
+    data["index"] = build_index(data)
+    return data

@@ -1,0 +1,318 @@
+"""The search index (built once per fact-base edit) and ranking (run per query).
+
+Ranking works in tiers, best first:
+
+3. the whole query appears as a phrase in the claim (or is the claim's id);
+2. the whole query is a name or alias of an entity or topic the claim is tagged with;
+1. every word of the query is found, exactly or by its folded key (Mamay/Mamai), in the
+   claim's text or in the names and aliases of its entities and topics;
+0. some words are found, or found only by fuzzy matching (typos).
+
+Within a tier, a claim scores by the share of the query's words it holds, each word weighted
+by how rare it is (idf) and by how well it matched, with a bonus for words in the claim's
+own text over words only in its tags. Fuzzy matching works word by word against the
+index's vocabulary and needs at least five letters, so a short query cannot match a long
+text by accident.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .text import fold_key, fold_word, normalize_text
+
+STOPWORDS = frozenset(
+    """a an the of in on at to for and or but by with from as is was were be been are it its
+    this that these those into about over after before since during than then there their they
+    he she his her him who whom which what when where why how not no nor so such also has have
+    had do does did will would can could should may might must s""".split()
+)
+MAX_QUERY_WORDS = 32  # a pasted paragraph is searched by its first words, not rejected
+MAX_SPAN = 6  # the longest entity name, in words, looked for inside a query
+FUZZY_MIN_LEN = 5
+TIER_BASE = {3: 85.0, 2: 70.0, 1: 50.0, 0: 0.0}
+TIER_SPAN = {3: 15.0, 2: 15.0, 1: 20.0, 0: 50.0}
+MIN_TIER0_COVERAGE = 0.25
+
+# Index layout (plain lists and dicts so that marshal can store them)
+ENTITY_KIND, ENTITY_ID, ENTITY_NAME, ENTITY_ALIASES = 0, 1, 2, 3
+CLAIM_ID, CLAIM_TEXT, CLAIM_REPORT = 0, 1, 2
+CLAIM_DATE, CLAIM_PEOPLE, CLAIM_ORGS, CLAIM_PLACES, CLAIM_TOPICS = 6, 7, 8, 9, 10
+TAG_FIELDS = ((CLAIM_PEOPLE, "person"), (CLAIM_ORGS, "organization"), (CLAIM_PLACES, "place"))
+
+
+def content_words(words: Iterable[str]) -> list[str]:
+    return [w for w in words if w not in STOPWORDS]
+
+
+def build_index(data: dict[str, Any]) -> dict[str, Any]:
+    """Everything a query needs, computed once: postings by folded word, the claims of
+    each entity and topic, and every name form to look for in a query."""
+    postings: dict[str, list[int]] = {}
+    texts: list[str] = []
+    by_tag: dict[str, list[int]] = {}
+    for i, c in enumerate(data["claims"]):
+        text = normalize_text(c[CLAIM_TEXT])
+        texts.append(text)
+        keys = {fold_word(w) for w in content_words(text.split())}
+        if c[CLAIM_DATE]:
+            keys.add(c[CLAIM_DATE][:4])
+        for key in keys:
+            postings.setdefault(key, []).append(i)
+        for field, kind in TAG_FIELDS:
+            for ref in c[field]:
+                by_tag.setdefault(f"{kind}:{ref}", []).append(i)
+        for ref in c[CLAIM_TOPICS]:
+            by_tag.setdefault(f"topic:{ref}", []).append(i)
+    forms: list[list[Any]] = []  # [tag, display form, folded key, via]
+    for e in data["entities"]:
+        tag = f"{e[ENTITY_KIND]}:{e[ENTITY_ID]}"
+        forms.append([tag, e[ENTITY_NAME], fold_key(e[ENTITY_NAME]), "name"])
+        forms += [[tag, a, fold_key(a), "alias"] for a in e[ENTITY_ALIASES]]
+    for t in data["topics"]:
+        tag = f"topic:{t[0]}"
+        forms.append([tag, t[1], fold_key(t[1]), "name"])
+        forms += [[tag, a, fold_key(a), "alias"] for a in t[2]]
+    forms = [f for f in forms if f[2]]
+    return {"texts": texts, "postings": postings, "vocab": sorted(postings), "by_tag": by_tag, "forms": forms}
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """One ranked claim, by its position in the compiled fact base."""
+
+    index: int
+    score: float
+    tier: int
+    match: tuple[str, str, str] | None  # (field, via, form)
+
+
+@dataclass
+class _Credit:
+    weight: float
+    field: str
+    via: str
+    form: str
+
+
+class Searcher:
+    """Ranks the claims of one compiled fact base against queries."""
+
+    def __init__(self, data: dict[str, Any]):
+        self.data = data
+        self.index = data["index"]
+        self.claims = data["claims"]
+        self._form_map: dict[str, list[list[Any]]] | None = None
+
+    # -- vocabulary look-ups -------------------------------------------------------------
+
+    @property
+    def form_map(self) -> dict[str, list[list[Any]]]:
+        if self._form_map is None:
+            m: dict[str, list[list[Any]]] = {}
+            for f in self.index["forms"]:
+                m.setdefault(f[2], []).append(f)
+            self._form_map = m
+        return self._form_map
+
+    def _word_keys(self, word: str) -> list[tuple[str, float, str]]:
+        """Index keys that match one query word: (key, weight, via)."""
+        key = fold_word(word)
+        postings = self.index["postings"]
+        out: list[tuple[str, float, str]] = []
+        if key in postings:
+            out.append((key, 1.0, "word"))
+        if re.fullmatch(r"[\d.]+", word):
+            return out  # numbers match exactly or not at all
+        vocab = self.index["vocab"]
+        if len(key) >= 4:  # prefix: "photo" finds "photos", "registr" finds "registration"
+            i = bisect.bisect_left(vocab, key)
+            while i < len(vocab) and vocab[i].startswith(key) and len(out) < 40:
+                if vocab[i] != key:
+                    out.append((vocab[i], 0.9, "prefix"))
+                i += 1
+        if len(key) >= FUZZY_MIN_LEN:
+            from rapidfuzz import fuzz, process
+
+            cutoff = 85 if len(key) >= 8 else 88
+            for cand, score, _ in process.extract(key, vocab, scorer=fuzz.ratio, score_cutoff=cutoff, limit=6):
+                if cand != key and not cand.startswith(key):
+                    out.append((cand, 0.85 * score / 100, "fuzzy"))
+        return out
+
+    def _spans(self, folds: Sequence[str], content: set[int]) -> list[tuple[int, int, list[Any], float, str]]:
+        """Entity and topic names inside the query: (start, end, form, weight, via)."""
+        found = []
+        fmap = self.form_map
+        n = len(folds)
+        covered: set[tuple[int, int]] = set()
+        for i in range(n):
+            for j in range(min(n, i + MAX_SPAN), i, -1):
+                if not any(k in content for k in range(i, j)):
+                    continue
+                key = " ".join(folds[i:j])
+                for form in fmap.get(key, ()):
+                    found.append((i, j, form, 1.0, form[3]))
+                    covered.add((i, j))
+        # Fuzzy names: each span of up to three words not already matched exactly.
+        keys = list(fmap)
+        from rapidfuzz import fuzz, process
+
+        for i in range(n):
+            for j in range(i + 1, min(n, i + 3) + 1):
+                if (i, j) in covered or not any(k in content for k in range(i, j)):
+                    continue
+                key = " ".join(folds[i:j])
+                if len(key.replace(" ", "")) < FUZZY_MIN_LEN:
+                    continue
+                cutoff = 85 if len(key) >= 8 else 90
+                for cand, score, _ in process.extract(key, keys, scorer=fuzz.ratio, score_cutoff=cutoff, limit=4):
+                    for form in fmap[cand]:
+                        found.append((i, j, form, 0.85 * score / 100, "fuzzy"))
+        return found
+
+    # -- ranking ---------------------------------------------------------------------------
+
+    def rank(self, query: str, allowed: set[int] | None = None, limit: int | None = None) -> list[Ranked]:
+        """Claims matching ``query``, best first; ``allowed`` restricts to those positions."""
+        qnorm = normalize_text(query)
+        words = qnorm.split()[:MAX_QUERY_WORDS]
+        if not words:
+            return []
+        qnorm = " ".join(words)
+        content = {i for i, w in enumerate(words) if w not in STOPWORDS} or set(range(len(words)))
+        folds = [fold_word(w) for w in words]
+        n_claims = max(len(self.claims), 1)
+        by_tag = self.index["by_tag"]
+        postings = self.index["postings"]
+
+        # credit[position][claim] = best way that claim holds that query word
+        credit: dict[int, dict[int, _Credit]] = {p: {} for p in content}
+        text_credit: dict[int, dict[int, float]] = {p: {} for p in content}
+        for p in content:
+            for key, weight, via in self._word_keys(words[p]):
+                for ci in postings.get(key, ()):
+                    if weight > text_credit[p].get(ci, 0.0):
+                        text_credit[p][ci] = weight
+                        best = credit[p].get(ci)
+                        if best is None or weight > best.weight:
+                            credit[p][ci] = _Credit(weight, "claim", via, key)
+        whole_query_tags: set[str] = set()
+        for i, j, form, weight, via in self._spans(folds, content):
+            tag, display = form[0], form[1]
+            kind = tag.split(":", 1)[0]
+            how = via if via == "fuzzy" else ("alias" if via == "alias" else "name")
+            if i == 0 and j == len(words) and via != "fuzzy":
+                whole_query_tags.add(tag)
+            topic_factor = 0.9 if kind == "topic" else 1.0
+            for ci in by_tag.get(tag, ()):
+                for p in range(i, j):
+                    if p not in content:
+                        continue
+                    best = credit[p].get(ci)
+                    w = weight * topic_factor
+                    if best is None or w > best.weight:
+                        credit[p][ci] = _Credit(w, kind, how, display)
+
+        idf = {p: math.log(1 + n_claims / (1 + len(credit[p]))) for p in content}
+        total_idf = sum(idf.values()) or 1.0
+        candidates: set[int] = set()
+        for p in content:
+            candidates.update(credit[p])
+        if allowed is not None:
+            candidates &= allowed
+        texts = self.index["texts"]
+        phrase = re.compile(rf"(?<![0-9a-z]){re.escape(qnorm)}(?![0-9a-z])") if len(qnorm) >= 3 else None
+        ranked: list[Ranked] = []
+        for ci in candidates:
+            held = [(p, credit[p][ci]) for p in content if ci in credit[p]]
+            coverage = sum(idf[p] * c.weight for p, c in held) / total_idf
+            text_cov = sum(idf[p] * text_credit[p].get(ci, 0.0) for p in content) / total_idf
+            claim = self.claims[ci]
+            if phrase is not None and phrase.search(texts[ci]):
+                tier, match = 3, ("claim", "phrase", query.strip())
+            elif qnorm == normalize_text(claim[CLAIM_ID]):
+                tier, match = 3, ("id", "exact", claim[CLAIM_ID])
+            else:
+                tags = {f"{kind}:{r}" for field, kind in TAG_FIELDS for r in claim[field]}
+                tags |= {f"topic:{r}" for r in claim[CLAIM_TOPICS]}
+                best = max(held, key=lambda pc: idf[pc[0]] * pc[1].weight)[1]
+                match = (best.field, best.via, best.form)
+                if whole_query_tags & tags:
+                    tier = 2
+                elif len(held) == len(content) and all(c.weight >= 0.9 for _, c in held):
+                    tier = 1
+                else:
+                    tier = 0
+                    if coverage < MIN_TIER0_COVERAGE:
+                        continue
+            within = 0.7 * coverage + 0.3 * text_cov - 0.05 * min(len(claim[CLAIM_TEXT]) / 400, 1.0)
+            score = TIER_BASE[tier] + TIER_SPAN[tier] * max(0.0, min(within, 1.0))
+            ranked.append(Ranked(ci, round(score, 1), tier, match))
+        ranked.sort(key=lambda r: (-r.tier, -r.score, len(self.claims[r.index][CLAIM_TEXT]), self.claims[r.index][CLAIM_ID]))
+        return ranked[:limit] if limit else ranked
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An entity or topic that a name query may mean."""
+
+    tag: str  # "person:id", "organization:id", "place:id", "topic:id"
+    score: float
+    form: str
+    via: str
+
+
+def resolve_name(data: dict[str, Any], query: str, kinds: Sequence[str]) -> list[Candidate]:
+    """Entities (or topics) of the given kinds whose names best match ``query``, best first.
+
+    Every name and alias is compared by its folded key, so transliterations meet; a
+    namesake is told apart by the given name (Aset vs Olzhas Abishev), and words that are
+    not part of the name (a role, a place) count when they appear in the description.
+    """
+    from rapidfuzz import fuzz
+
+    qfold = fold_key(query)
+    if not qfold:
+        return []
+    qwords = set(qfold.split())
+    best: dict[str, Candidate] = {}
+    descriptions: dict[str, str] = {}
+    for e in data["entities"]:
+        if e[ENTITY_KIND] in kinds:
+            descriptions[f"{e[ENTITY_KIND]}:{e[ENTITY_ID]}"] = " ".join(str(x) for x in (e[4], e[5]) if x)
+    for t in data["topics"]:
+        descriptions[f"topic:{t[0]}"] = t[3] or ""
+    qnorm = normalize_text(query)
+    for tag, display, ffold, via in data["index"]["forms"]:
+        if tag.split(":", 1)[0] not in kinds:
+            continue
+        if normalize_text(display) == qnorm:
+            score, how = 100.0, via
+        elif ffold == qfold:
+            score, how = 97.0, "folded"
+        else:
+            fwords = set(ffold.split())
+            overlap = len(qwords & fwords)
+            ratio = fuzz.ratio(qfold, ffold)
+            # A query holding the whole name plus context words (a role, a place).
+            contained = overlap == len(fwords) and len(fwords) >= 2
+            score = max(ratio, 92.0 if contained else 0.0)
+            how = "fuzzy" if ratio >= score else "name"
+        prev = best.get(tag)
+        if prev is None or score > prev.score:
+            best[tag] = Candidate(tag, score, display, how)
+    # Context: query words beyond the name that the description holds break ties.
+    if len(qwords) > 1:
+        for tag, cand in list(best.items()):
+            extra = qwords - set(fold_key(cand.form).split())
+            desc = set(fold_key(descriptions.get(tag, "")).split())
+            bonus = sum(1 for w in extra if any(d.startswith(w[:5]) for d in desc))
+            if bonus:
+                best[tag] = Candidate(tag, min(cand.score + 2.0 * bonus, 100.0), cand.form, cand.via)
+    return sorted(best.values(), key=lambda c: (-c.score, c.tag))
