@@ -1,0 +1,484 @@
+"""The command line: parses arguments, calls the core, renders the result once.
+
+Results go to stdout, messages to stderr. Exit codes follow grep: 0 found, 1 nothing
+found, 2 usage or data error. rich is imported only to draw a table.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Annotated, Any
+
+import typer
+
+from . import __version__
+from .errors import FactBaseError, KzrightsError, NotFoundError, UsageError
+from .factbase import FactBase, Filters
+from .render import Format
+
+app = typer.Typer(
+    name="kzrights",
+    help="Look up what two 2021 reports on Kazakhstan say about a person or a topic, with exact citations.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+FactsOpt = Annotated[
+    str | None,
+    typer.Option("--facts", envvar="KZRIGHTS_FACTS", help="Fact base directory (default: the one shipped with kzrights).", show_envvar=True),
+]
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Same as --format json.")]
+LimitOpt = Annotated[int, typer.Option("--limit", "-n", help="Most results to show.", min=1)]
+ReportOpt = Annotated[str | None, typer.Option("--report", "-r", help="Only claims from this report id (fpc-2021, nit-2021).")]
+PersonOpt = Annotated[str | None, typer.Option("--person", "-p", help="Only claims about this person (any spelling).")]
+OrgOpt = Annotated[str | None, typer.Option("--org", "-o", help="Only claims about this organisation (name or abbreviation).")]
+TopicOpt = Annotated[str | None, typer.Option("--topic", "-t", help="Only claims on this topic (label or synonym).")]
+SinceOpt = Annotated[str | None, typer.Option("--since", help="Only claims dated in or after YYYY[-MM[-DD]] (overlap: 2020 counts for --since 2020-06).")]
+UntilOpt = Annotated[str | None, typer.Option("--until", help="Only claims dated in or before YYYY[-MM[-DD]].")]
+
+
+# --------------------------------------------------------------------------- plumbing
+
+
+def _version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"kzrights {__version__}\n")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")] = False,
+) -> None:
+    """Look up what two 2021 reports on Kazakhstan say, with exact citations."""
+
+
+def _say(line: str) -> None:
+    sys.stderr.write(f"kzrights: {line}\n")
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """The one place where domain errors become stderr lines and exit codes."""
+    try:
+        yield
+    except FactBaseError as exc:
+        for line in exc.lines():
+            sys.stderr.write(line + "\n")
+        raise typer.Exit(exc.exit_code) from None
+    except KzrightsError as exc:
+        for line in exc.lines():
+            _say(line)
+        raise typer.Exit(exc.exit_code) from None
+
+
+def _fmt(fmt: Format, as_json: bool) -> Format:
+    return Format.json if as_json else fmt
+
+
+@contextmanager
+def _pipe_guard() -> Iterator[None]:
+    """When the reader (head, less) goes away, stop quietly with exit 0, as grep would."""
+    try:
+        yield
+        sys.stdout.flush()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        raise typer.Exit(0) from None
+
+
+def _out(text: str) -> None:
+    with _pipe_guard():
+        sys.stdout.write(text)
+
+
+def _print(renderable: Any) -> None:
+    from rich.console import Console
+
+    with _pipe_guard():
+        Console(highlight=False, soft_wrap=False).print(renderable)
+
+
+def _load(facts: str | None) -> FactBase:
+    return FactBase.load(facts)
+
+
+def _filters(report: str | None, person: str | None, org: str | None, topic: str | None, since: str | None, until: str | None) -> Filters:
+    from .factbase import date_bounds
+
+    for opt, value in (("--since", since), ("--until", until)):
+        if value is not None:
+            try:
+                date_bounds(value)
+            except UsageError:
+                raise UsageError(f"{opt}: not a date: {value!r} (accepted: YYYY, YYYY-MM, YYYY-MM-DD)") from None
+    return Filters(report, person, org, topic, since, until)
+
+
+def _emit_claims(fb: FactBase, items: Sequence[Any], fmt: Format, query: str | None = None, title: str | None = None) -> None:
+    from .model import Hit
+    from .render import claim_dict, claims_table, render_claim_rows
+
+    if fmt is Format.table:
+        if items:
+            _print(claims_table(fb, items, query, title))
+        return
+    rows = [claim_dict(fb, i.claim, i) if isinstance(i, Hit) else claim_dict(fb, i) for i in items]
+    _out(render_claim_rows(rows, fmt))
+
+
+# --------------------------------------------------------------------------- commands
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="Words, a name in any spelling or script, or a topic.")],
+    report: ReportOpt = None,
+    person: PersonOpt = None,
+    org: OrgOpt = None,
+    topic: TopicOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    limit: LimitOpt = 10,
+    fmt: FormatOpt = Format.table,
+    as_json: JsonOpt = False,
+    facts: FactsOpt = None,
+) -> None:
+    """Search claims, names and topics, best match first.
+
+    Example: kzrights search "Tulesova" --report nit-2021
+    """
+    with _errors():
+        if not query.strip():
+            raise UsageError("empty query: give words to search for")
+        filters = _filters(report, person, org, topic, since, until)
+        fb = _load(facts)
+        hits = fb.search(query, filters, limit)
+        fmt = _fmt(fmt, as_json)
+        _emit_claims(fb, hits, fmt, query, title=f"{len(hits)} result(s) for {query!r}")
+        if not hits:
+            raise NotFoundError(f"nothing found for {query!r}" + (" with these filters" if filters.active() else ""))
+
+
+def _entity_command(kind: str, name: str, fmt: Format, filters: Filters, facts: str | None, limit: int | None) -> None:
+    from .render import claim_dict, entity_dict, entity_panel
+
+    fb = _load(facts)
+    kinds = ("topic",) if kind == "topic" else (kind,)
+    resolved = fb.resolve(name, kinds)
+    if resolved.alternatives:
+        _say("did you mean: " + "; ".join(fb.label(c.tag) for c in resolved.alternatives) + f" (showing {fb.label(resolved.tag)})")
+    claims = fb.claims_of(resolved.tag, filters)
+    claims.sort(key=lambda c: (c.report, c.date or "9999", c.id))
+    if limit:
+        claims = claims[:limit]
+    ref = resolved.tag.split(":", 1)[1]
+    if kind == "topic":
+        t = fb.topics[ref]
+        head: dict[str, Any] = {"id": t.id, "kind": "topic", "name": t.label, "aliases": list(t.aliases), "description": t.description}
+    else:
+        head = entity_dict(fb, fb.entities[resolved.tag])
+    if fmt is Format.table:
+        from rich.text import Text
+
+        if kind == "topic":
+            panel = Text(f"{head['name']}  (topic: {head['id']})", style="bold")
+            if head["aliases"]:
+                panel.append("\nAlso: " + ", ".join(head["aliases"]), style="dim")
+            panel.append(f"\n{len(claims)} claim(s)")
+        else:
+            panel = entity_panel(fb, fb.entities[resolved.tag], len(claims))
+        _print(panel)
+        for rep in fb.reports.values():
+            mine = [c for c in claims if c.report == rep.id]
+            if mine:
+                _emit_claims(fb, mine, fmt, title=f"{rep.short}: {rep.title} ({len(mine)})")
+        return
+    if fmt is Format.json:
+        head["claims"] = [claim_dict(fb, c) for c in claims]
+        from .render import dumps
+
+        _out(dumps(head))
+        return
+    _emit_claims(fb, claims, fmt)
+
+
+@app.command()
+def person(
+    name: Annotated[str, typer.Argument(help="A name in any spelling, Latin or Cyrillic; add a role or place to pick among namesakes.")],
+    report: ReportOpt = None,
+    topic: TopicOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    limit: Annotated[int | None, typer.Option("--limit", "-n", min=1, help="Most claims to show.")] = None,
+    fmt: FormatOpt = Format.table,
+    as_json: JsonOpt = False,
+    facts: FactsOpt = None,
+) -> None:
+    """The best-matching person and every claim about them, grouped by report.
+
+    Example: kzrights person "Mamai"
+    """
+    with _errors():
+        _entity_command("person", name, _fmt(fmt, as_json), _filters(report, None, None, topic, since, until), facts, limit)
+
+
+@app.command()
+def org(
+    name: Annotated[str, typer.Argument(help="A name or abbreviation (DVK, QDT, OSDP ...).")],
+    report: ReportOpt = None,
+    topic: TopicOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    limit: Annotated[int | None, typer.Option("--limit", "-n", min=1, help="Most claims to show.")] = None,
+    fmt: FormatOpt = Format.table,
+    as_json: JsonOpt = False,
+    facts: FactsOpt = None,
+) -> None:
+    """The best-matching organisation (party, movement, NGO, state body, media ...) and its claims.
+
+    Example: kzrights org "DVK"
+    """
+    with _errors():
+        _entity_command("organization", name, _fmt(fmt, as_json), _filters(report, None, None, topic, since, until), facts, limit)
+
+
+@app.command()
+def topic(
+    name: Annotated[str, typer.Argument(help="A topic label or synonym (media freedom, torture, trade unions ...).")],
+    report: ReportOpt = None,
+    person: PersonOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    limit: Annotated[int | None, typer.Option("--limit", "-n", min=1, help="Most claims to show.")] = None,
+    fmt: FormatOpt = Format.table,
+    as_json: JsonOpt = False,
+    facts: FactsOpt = None,
+) -> None:
+    """Every claim on a topic, grouped by report.
+
+    Example: kzrights topic "press freedom" --report nit-2021
+    """
+    with _errors():
+        _entity_command("topic", name, _fmt(fmt, as_json), _filters(report, person, None, None, since, until), facts, limit)
+
+
+def _list_command(kind: str, fmt: Format, facts: str | None) -> None:
+    from .render import dumps, entity_dict, simple_table, to_csv
+
+    fb = _load(facts)
+    rows = sorted(fb.counts(kind), key=lambda tc: (-tc[1], tc[0]))
+    records: list[dict[str, Any]] = []
+    for tag, n in rows:
+        ref = tag.split(":", 1)[1]
+        if kind == "topic":
+            t = fb.topics[ref]
+            records.append({"id": t.id, "kind": "topic", "name": t.label, "aliases": list(t.aliases), "claims": n})
+        else:
+            records.append({**entity_dict(fb, fb.entities[tag]), "claims": n})
+    if fmt is Format.table:
+        extra = "role" if kind == "person" else "category" if kind == "organization" else None
+        cols = ["Name", "id", *([extra.capitalize()] if extra else []), "Claims"]
+        _print(simple_table(cols, [[r["name"], r["id"], *([r.get(extra) or ""] if extra else []), r["claims"]] for r in records]))
+    elif fmt is Format.json:
+        _out(dumps(records))
+    elif fmt is Format.jsonl:
+        import json
+
+        _out("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+    elif fmt is Format.csv:
+        flat = [{**r, "aliases": "; ".join(r["aliases"])} for r in records]
+        _out(to_csv(flat, fields=list(flat[0]) if flat else ["id", "name", "claims"]))
+    else:
+        _out("| Name | id | Claims |\n|---|---|---|\n" + "".join(f"| {r['name']} | {r['id']} | {r['claims']} |\n" for r in records))
+
+
+@app.command()
+def people(fmt: FormatOpt = Format.table, as_json: JsonOpt = False, facts: FactsOpt = None) -> None:
+    """Every person in the fact base with their number of claims."""
+    with _errors():
+        _list_command("person", _fmt(fmt, as_json), facts)
+
+
+@app.command()
+def orgs(fmt: FormatOpt = Format.table, as_json: JsonOpt = False, facts: FactsOpt = None) -> None:
+    """Every organisation with its number of claims."""
+    with _errors():
+        _list_command("organization", _fmt(fmt, as_json), facts)
+
+
+@app.command()
+def topics(fmt: FormatOpt = Format.table, as_json: JsonOpt = False, facts: FactsOpt = None) -> None:
+    """The topic vocabulary with the number of claims on each topic."""
+    with _errors():
+        _list_command("topic", _fmt(fmt, as_json), facts)
+
+
+@app.command()
+def show(
+    claim_id: Annotated[str, typer.Argument(metavar="ID", help="A claim id, as shown in search results.")],
+    fmt: FormatOpt = Format.table,
+    as_json: JsonOpt = False,
+    facts: FactsOpt = None,
+) -> None:
+    """One claim in full: its citation, the report's notes with their URLs, related claims.
+
+    Example: kzrights show nit-cs-08-tulesova-convicted
+    """
+    with _errors():
+        fb = _load(facts)
+        claim = fb.claim(claim_id)
+        fmt = _fmt(fmt, as_json)
+        if fmt is not Format.table:
+            from .render import claim_dict, dumps
+
+            d = claim_dict(fb, claim)
+            if fmt is Format.json:
+                _out(dumps(d))
+            else:
+                _emit_claims(fb, [claim], fmt)
+            return
+        from rich.text import Text
+
+        from .render import inert
+
+        rep = fb.reports[claim.report]
+        t = Text()
+        t.append(inert(claim.claim) + "\n\n", style="bold")
+        t.append(f"{rep.author}, {rep.title}, {rep.publisher}" + (f", {rep.published}" if rep.published else "") + "\n")
+        t.append(f"Section: {claim.section}, paragraph {claim.para}\n", style="cyan")
+        if claim.date:
+            t.append(f"Date: {claim.date}\n", style="green")
+        for label, refs, kind in (("People", claim.people, "person"), ("Organisations", claim.organizations, "organization"), ("Places", claim.places, "place")):
+            if refs:
+                t.append(f"{label}: " + inert(", ".join(fb.entity_name(kind, r) for r in refs)) + "\n")
+        if claim.topics:
+            t.append("Topics: " + ", ".join(fb.topics[x].label for x in claim.topics if x in fb.topics) + "\n")
+        if claim.note:
+            t.append(f"Curator's note: {inert(claim.note)}\n", style="italic")
+        for n in fb.notes_of(claim):
+            t.append(f"[{n.n}] ", style="bold")
+            t.append((inert(n.text) if n.text else f"{rep.note_style} {n.n} (its text is not in the fact base)") + "\n")
+        for ln, other in fb.related_claims(claim):
+            t.append(f"\n{ln.kind}: ", style="magenta")
+            t.append(f"{other.id} ({fb.citation(other)})\n  {inert(other.claim)}\n")
+            if ln.note:
+                t.append(f"  {inert(ln.note)}\n", style="italic")
+        t.append(f"\n{claim.id} · {claim.file}:{claim.line}", style="dim")
+        _print(t)
+
+
+@app.command()
+def sources(fmt: FormatOpt = Format.table, as_json: JsonOpt = False, facts: FactsOpt = None) -> None:
+    """The reports in the fact base, with their claim counts."""
+    with _errors():
+        from .render import dumps, simple_table
+
+        fb = _load(facts)
+        counts = fb.report_counts()
+        rows = [
+            {"id": r.id, "short": r.short, "title": r.title, "publisher": r.publisher, "author": r.author,
+             "published": r.published, "covers": r.covers, "url": r.url, "notes": len(r.notes),
+             "sections": list(r.sections), "claims": counts.get(r.id, 0)}
+            for r in fb.reports.values()
+        ]
+        fmt = _fmt(fmt, as_json)
+        if fmt is Format.table:
+            _print(simple_table(["id", "Report", "Author", "Published", "Covers", "Claims"],
+                                [[r["id"], f"{r['title']} ({r['publisher']})", r["author"], r["published"] or "", r["covers"] or "", r["claims"]] for r in rows]))
+        elif fmt is Format.json:
+            _out(dumps(rows))
+        else:
+            raise UsageError("sources: accepted formats are table and json")
+
+
+@app.command()
+def scores(fmt: FormatOpt = Format.table, as_json: JsonOpt = False, facts: FactsOpt = None) -> None:
+    """Nations in Transit ratings: Democracy Score and Percentage, and each category with a bar on the 1-7 scale."""
+    with _errors():
+        from .render import dumps
+
+        fb = _load(facts)
+        fmt = _fmt(fmt, as_json)
+        out = []
+        for r in fb.ratings:
+            rep = fb.reports[r.report]
+            out.append({
+                "report": r.report, "title": rep.title, "status": r.status,
+                "scale": {"min": r.scale_min, "max": r.scale_max},
+                "democracy_score": r.democracy_score, "democracy_percentage": r.democracy_percentage,
+                "previous": r.previous, "source": {"section": r.section, "para": r.para},
+                "categories": [{"name": c.name, "score": c.score, "source": {"section": c.section, "para": c.para}} for c in r.categories],
+            })
+        if fmt is Format.json:
+            _out(dumps(out))
+            return
+        if fmt is not Format.table:
+            raise UsageError("scores: accepted formats are table and json")
+        from rich.table import Table
+
+        for r, d in zip(fb.ratings, out):
+            table = Table(title=f"{fb.reports[r.report].title} — {r.status or ''}", title_justify="left")
+            table.add_column("Category")
+            table.add_column("Score", justify="right")
+            table.add_column(f"{r.scale_min:g} ─ {r.scale_max:g}", no_wrap=True)
+            table.add_column("Source", style="cyan")
+            width = 28
+
+            def bar(score: float) -> str:
+                filled = round((score - r.scale_min) / (r.scale_max - r.scale_min) * width)
+                return "█" * max(filled, 1) + "·" * (width - max(filled, 1))
+
+            for c in r.categories:
+                table.add_row(c.name, f"{c.score:.2f}", bar(c.score), f"{c.section} ¶{c.para}")
+            table.add_row("Democracy Score", f"{r.democracy_score:.2f}", bar(r.democracy_score), f"{r.section} ¶{r.para}", style="bold")
+            if r.democracy_percentage is not None:
+                table.add_row("Democracy Percentage", f"{r.democracy_percentage:g} / 100", "", f"{r.section} ¶{r.para}")
+            if r.previous:
+                prev = ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in r.previous.items())
+                table.add_row("Last year", prev, "", "")
+            _print(table)
+
+
+@app.command()
+def validate(facts: FactsOpt = None) -> None:
+    """Check the fact base: schema, unique ids, every reference, every locator's report.
+
+    Each problem is printed as FILE:LINE: MESSAGE; exit 2 on any problem.
+    """
+    with _errors():
+        fb = FactBase.load(facts, use_cache=False)
+        n = {k: sum(1 for e in fb.entities.values() if e.kind == k) for k in ("person", "organization", "place")}
+        links = sum(len(c.related) for c in fb.all_claims()) // 2
+        _out(f"ok: {len(fb)} claims, {n['person']} people, {n['organization']} organisations, {n['place']} places, "
+             f"{len(fb.topics)} topics, {len(fb.reports)} reports, {links} links ({fb.root})\n")
+
+
+@app.command()
+def export(
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="jsonl, json, csv or markdown.", case_sensitive=False)] = Format.jsonl,
+    report: ReportOpt = None,
+    facts: FactsOpt = None,
+) -> None:
+    """Every claim, in the same object shape as search results.
+
+    Example: kzrights export --format jsonl > claims.jsonl
+    """
+    with _errors():
+        if fmt is Format.table:
+            raise UsageError("export: accepted formats are jsonl, json, csv, markdown")
+        from .render import claim_dict, render_claim_rows
+
+        fb = _load(facts)
+        claims = fb.select(Filters(report=report))
+        _out(render_claim_rows([claim_dict(fb, c) for c in claims], fmt))
+
+
+def main() -> None:
+    """Console entry point."""
+    app()

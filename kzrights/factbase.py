@@ -1,0 +1,256 @@
+"""The loaded fact base and the questions it answers. Returns data; prints nothing."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from .errors import NotFoundError, UsageError
+from .load import DATE_RE, load_compiled
+from .model import CategoryRating, Claim, Entity, Hit, Link, Match, Note, Rating, Report, Topic
+from .search import CLAIM_ID, Candidate, Searcher, resolve_name
+
+ENTITY_KINDS = ("person", "organization", "place")
+CLOSE = 3.0  # candidates this close to the best are "did you mean" material
+RESOLVE_MIN = 75.0  # below this, a name query resolves to no one
+
+
+def date_bounds(value: str) -> tuple[str, str]:
+    """The first and last day a (partial) ISO date covers: 2020-06 -> 2020-06-01..2020-06-31.
+
+    Day 31 for every month is fine here: bounds are only compared as strings.
+    """
+    m = DATE_RE.match(value)
+    if not m:
+        raise UsageError(f"not a date: {value!r} (use YYYY, YYYY-MM or YYYY-MM-DD)")
+    y, mo, d = m.groups()
+    start = f"{y}-{mo or '01'}-{d or '01'}"
+    end = f"{y}-{mo or '12'}-{d or '31'}"
+    return start, end
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Restrictions a search or listing combines with its query.
+
+    Dates compare by overlap: a claim dated ``2020`` spans the whole year, so
+    ``--since 2020-06`` keeps it (it may be about June or later) and ``--until 2019`` drops
+    it. A date filter drops undated claims.
+    """
+
+    report: str | None = None
+    person: str | None = None
+    org: str | None = None
+    topic: str | None = None
+    since: str | None = None
+    until: str | None = None
+
+    def active(self) -> bool:
+        return any((self.report, self.person, self.org, self.topic, self.since, self.until))
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A name query resolved to one entity or topic, with the close alternatives."""
+
+    tag: str
+    score: float
+    form: str
+    alternatives: tuple[Candidate, ...]
+
+
+class FactBase:
+    """A compiled fact base: records built on demand from the cached plain data."""
+
+    def __init__(self, data: dict[str, Any]):
+        self.data = data
+        self.root = data.get("root", "")
+        self._claims: dict[int, Claim] = {}
+
+    @classmethod
+    def load(cls, facts: str | os.PathLike[str] | None = None, use_cache: bool = True) -> FactBase:
+        return cls(load_compiled(facts, use_cache=use_cache))
+
+    # -- records -----------------------------------------------------------------------
+
+    @cached_property
+    def reports(self) -> dict[str, Report]:
+        out = {}
+        for r in self.data["reports"]:
+            notes = {n: Note(n, text, tuple(urls)) for n, text, urls in r["notes"]}
+            out[r["id"]] = Report(
+                id=r["id"], short=r["short"], title=r["title"], publisher=r["publisher"], author=r["author"],
+                published=r["published"], covers=r["covers"], url=r["url"], note_style=r["note_style"],
+                sections=tuple(r["sections"]), notes=notes,
+            )
+        return out
+
+    @cached_property
+    def entities(self) -> dict[str, Entity]:
+        """Every entity by tag, ``person:id`` and so on."""
+        return {
+            f"{e[0]}:{e[1]}": Entity(kind=e[0], id=e[1], name=e[2], aliases=tuple(e[3]), description=e[4], role=e[5], category=e[6])
+            for e in self.data["entities"]
+        }
+
+    @cached_property
+    def topics(self) -> dict[str, Topic]:
+        return {t[0]: Topic(t[0], t[1], tuple(t[2]), t[3]) for t in self.data["topics"]}
+
+    @cached_property
+    def ratings(self) -> list[Rating]:
+        return [
+            Rating(
+                report=r["report"], section=r["section"], para=r["para"], status=r["status"],
+                scale_min=r["scale_min"], scale_max=r["scale_max"], democracy_score=r["democracy_score"],
+                democracy_percentage=r["democracy_percentage"], previous=r["previous"],
+                categories=tuple(CategoryRating(*c) for c in r["categories"]),
+            )
+            for r in self.data["ratings"]
+        ]
+
+    def claim_at(self, i: int) -> Claim:
+        c = self._claims.get(i)
+        if c is None:
+            r = self.data["claims"][i]
+            c = Claim(
+                id=r[0], claim=r[1], report=r[2], section=r[3], para=r[4], notes=tuple(r[5]), date=r[6],
+                people=tuple(r[7]), organizations=tuple(r[8]), places=tuple(r[9]), topics=tuple(r[10]),
+                note=r[11], related=tuple(Link(*ln) for ln in r[12]), file=r[13], line=r[14],
+            )
+            self._claims[i] = c
+        return c
+
+    @cached_property
+    def _position(self) -> dict[str, int]:
+        return {c[CLAIM_ID]: i for i, c in enumerate(self.data["claims"])}
+
+    def __len__(self) -> int:
+        return len(self.data["claims"])
+
+    def all_claims(self) -> list[Claim]:
+        return [self.claim_at(i) for i in range(len(self))]
+
+    def has_claim(self, claim_id: str) -> bool:
+        return claim_id in self._position
+
+    def claim(self, claim_id: str) -> Claim:
+        i = self._position.get(claim_id.strip())
+        if i is None:
+            from rapidfuzz import process
+
+            close = [c for c, _, _ in process.extract(claim_id, list(self._position), limit=3, score_cutoff=60)]
+            raise NotFoundError(f"no claim with id {claim_id!r}", close)
+        return self.claim_at(i)
+
+    def entity_name(self, kind: str, ref: str) -> str:
+        e = self.entities.get(f"{kind}:{ref}")
+        return e.name if e else ref
+
+    def notes_of(self, claim: Claim) -> list[Note]:
+        notes = self.reports[claim.report].notes
+        return [notes.get(n, Note(n, "", ())) for n in claim.notes]
+
+    def citation(self, claim: Claim) -> str:
+        """A short locator: ``FH NIT 2021 · Civil Society ¶8 [94]``."""
+        short = self.reports[claim.report].short if claim.report in self.reports else claim.report
+        notes = f" [{', '.join(map(str, claim.notes))}]" if claim.notes else ""
+        return f"{short} · {claim.section} ¶{claim.para}{notes}"
+
+    # -- search ------------------------------------------------------------------------
+
+    @cached_property
+    def searcher(self) -> Searcher:
+        return Searcher(self.data)
+
+    def resolve(self, name: str, kinds: Sequence[str]) -> Resolved:
+        """The entity or topic ``name`` most likely means; ``NotFoundError`` with
+        suggestions when nothing is close."""
+        if not name.strip():
+            raise UsageError("empty name")
+        cands = resolve_name(self.data, name, kinds)
+        what = " or ".join("topic" if k == "topic" else k for k in kinds)
+        if not cands or cands[0].score < RESOLVE_MIN:
+            raise NotFoundError(f"no {what} matches {name!r}", [self._label(c.tag) for c in cands[:3] if c.score >= 50])
+        best = cands[0]
+        close = tuple(c for c in cands[1:6] if best.score - c.score <= CLOSE and c.score >= RESOLVE_MIN)
+        return Resolved(best.tag, best.score, best.form, close)
+
+    def _label(self, tag: str) -> str:
+        kind, ref = tag.split(":", 1)
+        if kind == "topic":
+            t = self.topics.get(ref)
+            return f"{t.label} ({ref})" if t else ref
+        e = self.entities.get(tag)
+        return f"{e.name} ({ref})" if e else ref
+
+    def label(self, tag: str) -> str:
+        return self._label(tag)
+
+    def tagged(self, tag: str) -> list[int]:
+        return list(self.data["index"]["by_tag"].get(tag, ()))
+
+    def _allowed(self, filters: Filters) -> set[int] | None:
+        if not filters.active():
+            return None
+        allowed = set(range(len(self)))
+        if filters.report:
+            if filters.report not in self.reports:
+                raise UsageError(f"unknown report {filters.report!r} (known: {', '.join(self.reports)})")
+            allowed &= {i for i in allowed if self.data["claims"][i][2] == filters.report}
+        for name, kinds in ((filters.person, ("person",)), (filters.org, ("organization",)), (filters.topic, ("topic",))):
+            if name:
+                allowed &= set(self.tagged(self.resolve(name, kinds).tag))
+        if filters.since or filters.until:
+            lo = date_bounds(filters.since)[0] if filters.since else "0000"
+            hi = date_bounds(filters.until)[1] if filters.until else "9999"
+            keep = set()
+            for i in allowed:
+                d = self.data["claims"][i][6]
+                if d:
+                    start, end = date_bounds(d)
+                    if end >= lo and start <= hi:
+                        keep.add(i)
+            allowed = keep
+        return allowed
+
+    def search(self, query: str, filters: Filters = Filters(), limit: int | None = 10) -> list[Hit]:
+        if not query.strip():
+            raise UsageError("empty query: give words to search for")
+        if limit is not None and limit < 1:
+            raise UsageError("--limit must be at least 1")
+        ranked = self.searcher.rank(query, self._allowed(filters), limit)
+        return [Hit(self.claim_at(r.index), r.score, r.tier, Match(*r.match) if r.match else None) for r in ranked]
+
+    def select(self, filters: Filters) -> list[Claim]:
+        """Every claim the filters allow, in fact-base order."""
+        allowed = self._allowed(filters)
+        idx = range(len(self)) if allowed is None else sorted(allowed)
+        return [self.claim_at(i) for i in idx]
+
+    def claims_of(self, tag: str, filters: Filters = Filters()) -> list[Claim]:
+        allowed = self._allowed(filters)
+        return [self.claim_at(i) for i in self.tagged(tag) if allowed is None or i in allowed]
+
+    def counts(self, kind: str) -> list[tuple[str, int]]:
+        """(tag, number of claims) for every entity of ``kind`` or every topic."""
+        by_tag = self.data["index"]["by_tag"]
+        if kind == "topic":
+            return [(f"topic:{t}", len(by_tag.get(f"topic:{t}", ()))) for t in self.topics]
+        return [(tag, len(by_tag.get(tag, ()))) for tag, e in self.entities.items() if e.kind == kind]
+
+    def related_claims(self, claim: Claim) -> list[tuple[Link, Claim]]:
+        return [(ln, self.claim(ln.id)) for ln in claim.related if self.has_claim(ln.id)]
+
+    def report_counts(self) -> dict[str, int]:
+        out = dict.fromkeys(self.reports, 0)
+        for c in self.data["claims"]:
+            out[c[2]] = out.get(c[2], 0) + 1
+        return out
+
+
+def unique(items: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(items))

@@ -1,0 +1,236 @@
+"""Output: one renderer per format, chosen in one place (``render``).
+
+Data formats (json, jsonl, csv, markdown) return strings and never import rich; the table
+format returns rich renderables. Text from the fact base is never read as markup, and
+control characters (terminal escapes) are made visible instead of being sent to the terminal.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Sequence
+from enum import Enum
+from typing import TYPE_CHECKING, Any
+
+from .model import Claim, Entity, Hit
+
+if TYPE_CHECKING:
+    from .factbase import FactBase
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    jsonl = "jsonl"
+    csv = "csv"
+    markdown = "markdown"
+
+
+def inert(text: str) -> str:
+    """Text safe to show on a terminal: control and bidi characters shown as \\uXXXX."""
+    return _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+# --------------------------------------------------------------------------- JSON shapes
+
+
+def claim_dict(fb: FactBase, claim: Claim, hit: Hit | None = None) -> dict[str, Any]:
+    """The JSON contract for one claim (documented in the README, pinned by a test)."""
+    report = fb.reports.get(claim.report)
+    notes = fb.notes_of(claim)
+    out: dict[str, Any] = {
+        "id": claim.id,
+        "claim": claim.claim,
+        "date": claim.date,
+        "people": [{"id": r, "name": fb.entity_name("person", r)} for r in claim.people],
+        "organizations": [{"id": r, "name": fb.entity_name("organization", r)} for r in claim.organizations],
+        "places": [{"id": r, "name": fb.entity_name("place", r)} for r in claim.places],
+        "topics": [{"id": t, "label": fb.topics[t].label if t in fb.topics else t} for t in claim.topics],
+        "source": {
+            "report": claim.report,
+            "title": report.title if report else None,
+            "publisher": report.publisher if report else None,
+            "author": report.author if report else None,
+            "section": claim.section,
+            "para": claim.para,
+            "notes": list(claim.notes),
+            "urls": [u for n in notes for u in n.urls],
+            "citation": fb.citation(claim),
+        },
+        "note": claim.note,
+        "related": [
+            {"id": ln.id, "kind": ln.kind, "note": ln.note,
+             "report": fb.claim(ln.id).report if fb.has_claim(ln.id) else None}
+            for ln in claim.related
+        ],
+    }
+    if hit is not None:
+        out["score"] = hit.score
+        out["matched"] = (
+            {"field": hit.match.field, "via": hit.match.via, "form": hit.match.form} if hit.match else None
+        )
+    return out
+
+
+def entity_dict(fb: FactBase, entity: Entity, claims: Sequence[Claim] | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": entity.id, "kind": entity.kind, "name": entity.name, "aliases": list(entity.aliases)}
+    if entity.kind == "person":
+        out["role"] = entity.role
+    if entity.kind == "organization":
+        out["category"] = entity.category
+    out["description"] = entity.description
+    if claims is not None:
+        out["claims"] = [claim_dict(fb, c) for c in claims]
+    return out
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=2) + "\n"
+
+
+# --------------------------------------------------------------------------- flat formats
+
+CSV_FIELDS = ("id", "claim", "date", "report", "section", "para", "notes", "people", "organizations",
+              "places", "topics", "note", "related", "urls", "score", "matched")
+
+
+def _flat(d: dict[str, Any]) -> dict[str, str]:
+    src = d["source"]
+    m = d.get("matched")
+    return {
+        "id": d["id"], "claim": d["claim"], "date": d["date"] or "", "report": src["report"],
+        "section": src["section"], "para": str(src["para"]), "notes": " ".join(map(str, src["notes"])),
+        "people": "; ".join(p["name"] for p in d["people"]),
+        "organizations": "; ".join(p["name"] for p in d["organizations"]),
+        "places": "; ".join(p["name"] for p in d["places"]),
+        "topics": "; ".join(t["label"] for t in d["topics"]), "note": d["note"] or "",
+        "related": " ".join(f"{r['id']}({r['kind']})" for r in d["related"]), "urls": " ".join(src["urls"]),
+        "score": "" if d.get("score") is None else str(d["score"]),
+        "matched": f"{m['field']} {m['via']}: {m['form']}" if m else "",
+    }
+
+
+def to_csv(rows: Sequence[dict[str, Any]], fields: Sequence[str] = CSV_FIELDS) -> str:
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=list(fields), lineterminator="\n", extrasaction="ignore")
+    w.writeheader()
+    for r in rows:
+        w.writerow(_flat(r) if "source" in r else r)
+    return buf.getvalue()
+
+
+def _md_cell(text: str) -> str:
+    return inert(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def to_markdown(rows: Sequence[dict[str, Any]]) -> str:
+    lines = ["| # | Claim | Source | Date |", "|---|---|---|---|"]
+    for i, d in enumerate(rows, 1):
+        lines.append(f"| {i} | {_md_cell(d['claim'])} | {_md_cell(d['source']['citation'])} `{d['id']}` | {d['date'] or ''} |")
+    return "\n".join(lines) + "\n"
+
+
+def render_claim_rows(rows: Sequence[dict[str, Any]], fmt: Format) -> str:
+    """Claims (as contract dicts) in a data format."""
+    if fmt is Format.json:
+        return dumps(list(rows))
+    if fmt is Format.jsonl:
+        return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+    if fmt is Format.csv:
+        return to_csv(rows)
+    if fmt is Format.markdown:
+        return to_markdown(rows)
+    raise ValueError(fmt)
+
+
+# --------------------------------------------------------------------------- rich tables
+
+
+def _highlight(text: str, query: str | None) -> Any:
+    from rich.text import Text
+
+    t = Text(inert(text))
+    if query:
+        from .search import STOPWORDS
+        from .text import normalize_text
+
+        words = [w for w in normalize_text(query).split() if w not in STOPWORDS and len(w) > 1]
+        for w in words:
+            t.highlight_regex(re.compile(rf"(?i)\b{re.escape(w)}\w*"), style="bold yellow")
+    return t
+
+
+def claims_table(fb: FactBase, items: Sequence[Hit | Claim], query: str | None = None, title: str | None = None) -> Any:
+    """A table of claims: text (matched words highlighted), citation, date, why it matched."""
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=inert(title) if title else None, show_lines=True, expand=True, title_justify="left")
+    table.add_column("#", justify="right", no_wrap=True, width=3)
+    table.add_column("Claim", ratio=3, overflow="fold")
+    table.add_column("Source", ratio=1, overflow="fold", style="cyan")
+    for i, item in enumerate(items, 1):
+        hit = item if isinstance(item, Hit) else None
+        claim = item.claim if isinstance(item, Hit) else item
+        src = Text(inert(fb.citation(claim)))
+        if claim.date:
+            src.append(f"\n{claim.date}", style="green")
+        links = _link_summary(fb, claim)
+        if links:
+            src.append(f"\n{links}", style="magenta")
+        if hit is not None and hit.match is not None:
+            src.append(f"\n{inert(hit.match.describe())}", style="dim")
+        src.append(f"\n{claim.id}", style="dim")
+        body = _highlight(claim.claim, query)
+        if claim.note:
+            body.append(f"\nNote: {inert(claim.note)}", style="italic")
+        table.add_row(str(i), body, src)
+    return table
+
+
+def _link_summary(fb: FactBase, claim: Claim) -> str:
+    """``+1 NIT`` style: how many linked claims in each other report, and whether any differ."""
+    counts: dict[str, int] = {}
+    differs = False
+    for ln in claim.related:
+        if fb.has_claim(ln.id):
+            other = fb.claim(ln.id)
+            short = fb.reports[other.report].short.split()[-2] if other.report in fb.reports and len(fb.reports[other.report].short.split()) > 1 else other.report
+            counts[short] = counts.get(short, 0) + 1
+            differs |= ln.kind == "differs"
+    parts = [f"+{n} {k}" for k, n in counts.items()]
+    return " ".join(parts) + (" (differs)" if differs else "")
+
+
+def entity_panel(fb: FactBase, entity: Entity, n_claims: int) -> Any:
+    from rich.text import Text
+
+    t = Text()
+    t.append(inert(entity.name), style="bold")
+    t.append(f"  ({entity.kind}: {entity.id})", style="dim")
+    if entity.role:
+        t.append(f"\n{inert(entity.role)}")
+    if entity.category:
+        t.append(f"\n{entity.category}")
+    if entity.description:
+        t.append(f"\n{inert(entity.description)}")
+    if entity.aliases:
+        t.append("\nAlso: " + inert(", ".join(entity.aliases)), style="dim")
+    t.append(f"\n{n_claims} claim(s)")
+    return t
+
+
+def simple_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], title: str | None = None) -> Any:
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
+    for c in columns:
+        table.add_column(c, overflow="fold")
+    for r in rows:
+        table.add_row(*[inert(str(x)) if not hasattr(x, "__rich__") and not hasattr(x, "__rich_console__") else x for x in r])
+    return table
