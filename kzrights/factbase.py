@@ -15,7 +15,7 @@ from .search import CLAIM_ID, Candidate, Searcher, resolve_name
 
 ENTITY_KINDS = ("person", "organization", "place")
 CLOSE = 3.0  # candidates this close to the best are "did you mean" material
-RESOLVE_MIN = 75.0  # below this, a name query resolves to no one
+RESOLVE_MIN = 82.0  # below this, a name query resolves to no one
 
 
 def date_bounds(value: str) -> tuple[str, str]:

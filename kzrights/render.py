@@ -152,16 +152,19 @@ def render_claim_rows(rows: Sequence[dict[str, Any]], fmt: Format) -> str:
 
 
 def _highlight(text: str, query: str | None) -> Any:
+    """The claim as rich Text, with the words that match the query (in any spelling) in bold."""
     from rich.text import Text
 
     t = Text(inert(text))
     if query:
         from .search import STOPWORDS
-        from .text import normalize_text
+        from .text import fold_word, normalize_text
 
-        words = [w for w in normalize_text(query).split() if w not in STOPWORDS and len(w) > 1]
-        for w in words:
-            t.highlight_regex(re.compile(rf"(?i)\b{re.escape(w)}\w*"), style="bold yellow")
+        keys = {fold_word(w) for w in normalize_text(query).split() if w not in STOPWORDS and len(w) > 1}
+        for m in re.finditer(r"\w+", t.plain):
+            words = normalize_text(m.group()).split()
+            if words and any(fold_word(words[0]).startswith(k) for k in keys if len(k) >= 3 or k == fold_word(words[0])):
+                t.stylize("bold yellow", m.start(), m.end())
     return t
 
 
@@ -172,7 +175,7 @@ def claims_table(fb: FactBase, items: Sequence[Hit | Claim], query: str | None =
 
     table = Table(title=inert(title) if title else None, show_lines=True, expand=True, title_justify="left")
     table.add_column("#", justify="right", no_wrap=True, width=3)
-    table.add_column("Claim", ratio=3, overflow="fold")
+    table.add_column("Claim", ratio=2, overflow="fold")
     table.add_column("Source", ratio=1, overflow="fold", style="cyan")
     for i, item in enumerate(items, 1):
         hit = item if isinstance(item, Hit) else None
@@ -185,10 +188,10 @@ def claims_table(fb: FactBase, items: Sequence[Hit | Claim], query: str | None =
             src.append(f"\n{links}", style="magenta")
         if hit is not None and hit.match is not None:
             src.append(f"\n{inert(hit.match.describe())}", style="dim")
-        src.append(f"\n{claim.id}", style="dim")
         body = _highlight(claim.claim, query)
         if claim.note:
             body.append(f"\nNote: {inert(claim.note)}", style="italic")
+        body.append(f"\n{claim.id}", style="dim")
         table.add_row(str(i), body, src)
     return table
 

@@ -54,12 +54,17 @@ def build_index(data: dict[str, Any]) -> dict[str, Any]:
     """Everything a query needs, computed once: postings by folded word, the claims of
     each entity and topic, and every name form to look for in a query."""
     postings: dict[str, list[int]] = {}
+    surface: dict[str, str] = {}  # a word as written, for each folded key (shown in "matched")
     texts: list[str] = []
     by_tag: dict[str, list[int]] = {}
     for i, c in enumerate(data["claims"]):
         text = normalize_text(c[CLAIM_TEXT])
         texts.append(text)
-        keys = {fold_word(w) for w in content_words(text.split())}
+        keys = set()
+        for w in content_words(text.split()):
+            key = fold_word(w)
+            keys.add(key)
+            surface.setdefault(key, w)
         if c[CLAIM_DATE]:
             keys.add(c[CLAIM_DATE][:4])
         for key in keys:
@@ -79,7 +84,19 @@ def build_index(data: dict[str, Any]) -> dict[str, Any]:
         forms.append([tag, t[1], fold_key(t[1]), "name"])
         forms += [[tag, a, fold_key(a), "alias"] for a in t[2]]
     forms = [f for f in forms if f[2]]
-    return {"texts": texts, "postings": postings, "vocab": sorted(postings), "by_tag": by_tag, "forms": forms}
+    # Runs of two or more words inside a longer name ("Democratic Choice" in "Democratic
+    # Choice of Kazakhstan"), by folded key -> positions in ``forms``.
+    partials: dict[str, list[int]] = {}
+    for fi, f in enumerate(forms):
+        words = f[2].split()
+        for i in range(len(words)):
+            for j in range(i + 2, len(words) + 1):
+                if (i, j) == (0, len(words)) or len(content_words(words[i:j])) < 2:
+                    continue
+                entry = partials.setdefault(" ".join(words[i:j]), [])
+                if fi not in entry:
+                    entry.append(fi)
+    return {"texts": texts, "postings": postings, "surface": surface, "vocab": sorted(postings), "by_tag": by_tag, "forms": forms, "partials": partials}
 
 
 @dataclass(frozen=True)
@@ -159,6 +176,9 @@ class Searcher:
                 for form in fmap.get(key, ()):
                     found.append((i, j, form, 1.0, form[3]))
                     covered.add((i, j))
+                for fi in self.index["partials"].get(key, ()):
+                    found.append((i, j, self.index["forms"][fi], 0.9, "partial"))
+                    covered.add((i, j))
         # Fuzzy names: each span of up to three words not already matched exactly.
         keys = list(fmap)
         from rapidfuzz import fuzz, process
@@ -194,20 +214,22 @@ class Searcher:
         # credit[position][claim] = best way that claim holds that query word
         credit: dict[int, dict[int, _Credit]] = {p: {} for p in content}
         text_credit: dict[int, dict[int, float]] = {p: {} for p in content}
+        surface = self.index["surface"]
         for p in content:
             for key, weight, via in self._word_keys(words[p]):
+                form = surface.get(key, key)
                 for ci in postings.get(key, ()):
                     if weight > text_credit[p].get(ci, 0.0):
                         text_credit[p][ci] = weight
                         best = credit[p].get(ci)
                         if best is None or weight > best.weight:
-                            credit[p][ci] = _Credit(weight, "claim", via, key)
+                            credit[p][ci] = _Credit(weight, "claim", via, form)
         whole_query_tags: set[str] = set()
         for i, j, form, weight, via in self._spans(folds, content):
             tag, display = form[0], form[1]
             kind = tag.split(":", 1)[0]
-            how = via if via == "fuzzy" else ("alias" if via == "alias" else "name")
-            if i == 0 and j == len(words) and via != "fuzzy":
+            how = via if via in ("fuzzy", "partial") else ("alias" if via == "alias" else "name")
+            if i == 0 and j == len(words) and via not in ("fuzzy", "partial"):
                 whole_query_tags.add(tag)
             topic_factor = 0.9 if kind == "topic" else 1.0
             for ci in by_tag.get(tag, ()):
@@ -289,6 +311,8 @@ def resolve_name(data: dict[str, Any], query: str, kinds: Sequence[str]) -> list
     for t in data["topics"]:
         descriptions[f"topic:{t[0]}"] = t[3] or ""
     qnorm = normalize_text(query)
+    qlist = qfold.split()
+    spans = {" ".join(qlist[i:j]) for i in range(len(qlist)) for j in range(i + 1, min(len(qlist), i + 6) + 1)}
     for tag, display, ffold, via in data["index"]["forms"]:
         if tag.split(":", 1)[0] not in kinds:
             continue
@@ -297,13 +321,15 @@ def resolve_name(data: dict[str, Any], query: str, kinds: Sequence[str]) -> list
         elif ffold == qfold:
             score, how = 97.0, "folded"
         else:
-            fwords = set(ffold.split())
-            overlap = len(qwords & fwords)
-            ratio = fuzz.ratio(qfold, ffold)
-            # A query holding the whole name plus context words (a role, a place).
-            contained = overlap == len(fwords) and len(fwords) >= 2
-            score = max(ratio, 92.0 if contained else 0.0)
-            how = "fuzzy" if ratio >= score else "name"
+            # The best run of query words against the name; the other words are context
+            # (a role, a place) and cost a little, so a bare name beats a name plus noise.
+            score, how = 0.0, "fuzzy"
+            for span in spans:
+                ratio = fuzz.ratio(span, ffold)
+                if span != qfold:
+                    ratio -= 3.0
+                if ratio > score:
+                    score, how = ratio, ("name" if ratio >= 97.0 - 3.0 else "fuzzy")
         prev = best.get(tag)
         if prev is None or score > prev.score:
             best[tag] = Candidate(tag, score, display, how)

@@ -1,0 +1,70 @@
+"""Normalisation: one key for every spelling of a name."""
+
+from __future__ import annotations
+
+import pytest
+
+from kzrights.text import fold_key, normalize_text
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("Zhanbolat Mamay", "Janbolat Mamai"),  # zh/j, -ay/-ai
+        ("Nazarbaev", "Nazarbayev"),  # -ev/-yev
+        ("Nazarbaeva", "Nazarbayeva"),
+        ("Mukhtar Ablyazov", "Muktar Ablyazov"),  # kh/k
+        ("Toqaev", "Tokayev"),  # q/k
+        ("Erlan Baltabay", "Yerlan Baltabay"),  # ye/e at the start
+        ("Max Bokayev", "Maks Bokaev"),  # x/ks
+        ("Yevgeniy Zhovtis", "Evgeny Zhovtis"),  # -iy/-y
+        ("Kassym-Jomart", "Kasym Zhomart"),  # double letters, hyphen
+        ("Aliyev", "Aliev"),  # -iyev/-iev
+        ("Akhmedyarov", "Akmedyarov"),
+        ("Dzhakishev", "Jakishev"),
+        ("Tsoi", "Coi"),  # ts/c
+        ("Ilyushin", "Iliushin"),  # yu/iu
+        ("digitalisation", "digitalization"),
+        ("political prisoners", "political prisoner"),
+        ("parties", "party"),
+    ],
+)
+def test_variant_spellings_share_a_key(a: str, b: str) -> None:
+    assert fold_key(a) == fold_key(b)
+
+
+@pytest.mark.parametrize(
+    ("cyrillic", "latin"),
+    [
+        ("Токаев", "Tokayev"),
+        ("Тоқаев", "Tokayev"),  # Kazakh қ
+        ("Назарбаев", "Nazarbayev"),
+        ("Тулесова", "Tulesova"),
+        ("Жовтис", "Zhovtis"),
+        ("Ұлы жүз", "Uly zhuz"),  # Kazakh ұ, ү
+        ("Әділ сөз", "Adil Soz"),  # Kazakh ә, і, ө
+        ("Ғалым", "Galym"),  # Kazakh ғ
+        ("Қоңыр", "Konyr"),  # Kazakh қ, ң
+        ("Һ", "h"),
+    ],
+)
+def test_cyrillic_and_kazakh_letters_transliterate(cyrillic: str, latin: str) -> None:
+    assert fold_key(cyrillic) == fold_key(latin)
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [("Tokayev", "Mamay"), ("Aset Abishev", "Olzhas Abishev"), ("press", "prison"), ("Nazarbayev", "Nazarbayeva")],
+)
+def test_different_names_keep_different_keys(a: str, b: str) -> None:
+    assert fold_key(a) != fold_key(b)
+
+
+def test_normalize_folds_case_quotes_dashes_and_thousands() -> None:
+    assert normalize_text("“Leader of the Nation” — 20,000 members") == "leader of the nation 20000 members"
+    assert normalize_text("Café’s É") == "cafe e"
+    assert normalize_text("1.5 years, 2.6%.") == "1.5 years 2.6"
+
+
+def test_normalize_is_empty_for_punctuation_only() -> None:
+    assert normalize_text("[/] !?* ... ") == ""
