@@ -28,7 +28,9 @@ app = typer.Typer(
 
 FactsOpt = Annotated[
     str | None,
-    typer.Option("--facts", envvar="KZRIGHTS_FACTS", help="Fact base directory (default: the one shipped with kzrights).", show_envvar=True),
+    typer.Option(
+        "--facts", envvar="KZRIGHTS_FACTS", help="Fact base directory (default: the one shipped with kzrights).", show_envvar=True
+    ),
 ]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Same as --format json.")]
@@ -37,7 +39,10 @@ ReportOpt = Annotated[str | None, typer.Option("--report", "-r", help="Only clai
 PersonOpt = Annotated[str | None, typer.Option("--person", "-p", help="Only claims about this person (any spelling).")]
 OrgOpt = Annotated[str | None, typer.Option("--org", "-o", help="Only claims about this organisation (name or abbreviation).")]
 TopicOpt = Annotated[str | None, typer.Option("--topic", "-t", help="Only claims on this topic (label or synonym).")]
-SinceOpt = Annotated[str | None, typer.Option("--since", help="Only claims dated in or after YYYY[-MM[-DD]] (overlap: 2020 counts for --since 2020-06).")]
+SinceOpt = Annotated[
+    str | None,
+    typer.Option("--since", help="Only claims dated in or after YYYY[-MM[-DD]] (overlap: 2020 counts for --since 2020-06)."),
+]
 UntilOpt = Annotated[str | None, typer.Option("--until", help="Only claims dated in or before YYYY[-MM[-DD]].")]
 
 
@@ -52,7 +57,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _main(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
 ) -> None:
     """Look up what two 2021 reports on Kazakhstan say, with exact citations."""
 
@@ -108,7 +115,9 @@ def _load(facts: str | None) -> FactBase:
     return FactBase.load(facts)
 
 
-def _filters(report: str | None, person: str | None, org: str | None, topic: str | None, since: str | None, until: str | None) -> Filters:
+def _filters(
+    report: str | None, person: str | None, org: str | None, topic: str | None, since: str | None, until: str | None
+) -> Filters:
     from .factbase import date_bounds
 
     for opt, value in (("--since", since), ("--until", until)):
@@ -172,7 +181,9 @@ def _entity_command(kind: str, name: str, fmt: Format, filters: Filters, facts: 
     kinds = ("topic",) if kind == "topic" else (kind,)
     resolved = fb.resolve(name, kinds)
     if resolved.alternatives:
-        _say("did you mean: " + "; ".join(fb.label(c.tag) for c in resolved.alternatives) + f" (showing {fb.label(resolved.tag)})")
+        _say(
+            "did you mean: " + "; ".join(fb.label(c.tag) for c in resolved.alternatives) + f" (showing {fb.label(resolved.tag)})"
+        )
     claims = fb.claims_of(resolved.tag, filters)
     claims.sort(key=lambda c: (c.report, c.date or "9999", c.id))
     if limit:
@@ -180,7 +191,13 @@ def _entity_command(kind: str, name: str, fmt: Format, filters: Filters, facts: 
     ref = resolved.tag.split(":", 1)[1]
     if kind == "topic":
         t = fb.topics[ref]
-        head: dict[str, Any] = {"id": t.id, "kind": "topic", "name": t.label, "aliases": list(t.aliases), "description": t.description}
+        head: dict[str, Any] = {
+            "id": t.id,
+            "kind": "topic",
+            "name": t.label,
+            "aliases": list(t.aliases),
+            "description": t.description,
+        }
     else:
         head = entity_dict(fb, fb.entities[resolved.tag])
     if fmt is Format.table:
@@ -210,7 +227,9 @@ def _entity_command(kind: str, name: str, fmt: Format, filters: Filters, facts: 
 
 @app.command()
 def person(
-    name: Annotated[str, typer.Argument(help="A name in any spelling, Latin or Cyrillic; add a role or place to pick among namesakes.")],
+    name: Annotated[
+        str, typer.Argument(help="A name in any spelling, Latin or Cyrillic; add a role or place to pick among namesakes.")
+    ],
     report: ReportOpt = None,
     topic: TopicOpt = None,
     since: SinceOpt = None,
@@ -295,7 +314,9 @@ def _list_command(kind: str, fmt: Format, facts: str | None) -> None:
         flat = [{**r, "aliases": "; ".join(r["aliases"])} for r in records]
         _out(to_csv(flat, fields=list(flat[0]) if flat else ["id", "name", "claims"]))
     else:
-        _out("| Name | id | Claims |\n|---|---|---|\n" + "".join(f"| {r['name']} | {r['id']} | {r['claims']} |\n" for r in records))
+        _out(
+            "| Name | id | Claims |\n|---|---|---|\n" + "".join(f"| {r['name']} | {r['id']} | {r['claims']} |\n" for r in records)
+        )
 
 
 @app.command()
@@ -354,7 +375,11 @@ def show(
         t.append(f"Section: {claim.section}, paragraph {claim.para}\n", style="cyan")
         if claim.date:
             t.append(f"Date: {claim.date}\n", style="green")
-        for label, refs, kind in (("People", claim.people, "person"), ("Organisations", claim.organizations, "organization"), ("Places", claim.places, "place")):
+        for label, refs, kind in (
+            ("People", claim.people, "person"),
+            ("Organisations", claim.organizations, "organization"),
+            ("Places", claim.places, "place"),
+        ):
             if refs:
                 t.append(f"{label}: " + inert(", ".join(fb.entity_name(kind, r) for r in refs)) + "\n")
         if claim.topics:
@@ -382,19 +407,50 @@ def sources(fmt: FormatOpt = Format.table, as_json: JsonOpt = False, facts: Fact
         fb = _load(facts)
         counts = fb.report_counts()
         rows = [
-            {"id": r.id, "short": r.short, "title": r.title, "publisher": r.publisher, "author": r.author,
-             "published": r.published, "covers": r.covers, "url": r.url, "notes": len(r.notes),
-             "sections": list(r.sections), "claims": counts.get(r.id, 0)}
+            {
+                "id": r.id,
+                "short": r.short,
+                "title": r.title,
+                "publisher": r.publisher,
+                "author": r.author,
+                "published": r.published,
+                "covers": r.covers,
+                "url": r.url,
+                "notes": len(r.notes),
+                "sections": list(r.sections),
+                "claims": counts.get(r.id, 0),
+            }
             for r in fb.reports.values()
         ]
         fmt = _fmt(fmt, as_json)
         if fmt is Format.table:
-            _print(simple_table(["id", "Report", "Author", "Published", "Covers", "Claims"],
-                                [[r["id"], f"{r['title']} ({r['publisher']})", r["author"], r["published"] or "", r["covers"] or "", r["claims"]] for r in rows]))
+            _print(
+                simple_table(
+                    ["id", "Report", "Author", "Published", "Covers", "Claims"],
+                    [
+                        [
+                            r["id"],
+                            f"{r['title']} ({r['publisher']})",
+                            r["author"],
+                            r["published"] or "",
+                            r["covers"] or "",
+                            r["claims"],
+                        ]
+                        for r in rows
+                    ],
+                )
+            )
         elif fmt is Format.json:
             _out(dumps(rows))
         else:
             raise UsageError("sources: accepted formats are table and json")
+
+
+def score_bar(score: float, lo: float, hi: float, width: int = 16) -> str:
+    """A bar in eighths of a character: 1.25 and 1.50 on a 1-7 scale look different."""
+    eighths = round((score - lo) / (hi - lo) * width * 8)
+    full, part = divmod(max(eighths, 1), 8)
+    return ("█" * full + (" ▏▎▍▌▋▊▉"[part] if part else "")).ljust(width, "·")
 
 
 @app.command()
@@ -408,13 +464,21 @@ def scores(fmt: FormatOpt = Format.table, as_json: JsonOpt = False, facts: Facts
         out = []
         for r in fb.ratings:
             rep = fb.reports[r.report]
-            out.append({
-                "report": r.report, "title": rep.title, "status": r.status,
-                "scale": {"min": r.scale_min, "max": r.scale_max},
-                "democracy_score": r.democracy_score, "democracy_percentage": r.democracy_percentage,
-                "previous": r.previous, "source": {"section": r.section, "para": r.para},
-                "categories": [{"name": c.name, "score": c.score, "source": {"section": c.section, "para": c.para}} for c in r.categories],
-            })
+            out.append(
+                {
+                    "report": r.report,
+                    "title": rep.title,
+                    "status": r.status,
+                    "scale": {"min": r.scale_min, "max": r.scale_max},
+                    "democracy_score": r.democracy_score,
+                    "democracy_percentage": r.democracy_percentage,
+                    "previous": r.previous,
+                    "source": {"section": r.section, "para": r.para},
+                    "categories": [
+                        {"name": c.name, "score": c.score, "source": {"section": c.section, "para": c.para}} for c in r.categories
+                    ],
+                }
+            )
         if fmt is Format.json:
             _out(dumps(out))
             return
@@ -422,26 +486,25 @@ def scores(fmt: FormatOpt = Format.table, as_json: JsonOpt = False, facts: Facts
             raise UsageError("scores: accepted formats are table and json")
         from rich.table import Table
 
-        for r, d in zip(fb.ratings, out):
+        for r in fb.ratings:
             table = Table(title=f"{fb.reports[r.report].title} — {r.status or ''}", title_justify="left")
             table.add_column("Category")
             table.add_column("Score", justify="right")
             table.add_column(f"{r.scale_min:g} ─ {r.scale_max:g}", no_wrap=True)
             table.add_column("Source", style="cyan")
-            width = 28
 
-            def bar(score: float) -> str:
-                filled = round((score - r.scale_min) / (r.scale_max - r.scale_min) * width)
-                return "█" * max(filled, 1) + "·" * (width - max(filled, 1))
+            def bar(score: float, lo: float = r.scale_min, hi: float = r.scale_max) -> str:
+                return score_bar(score, lo, hi)
 
             for c in r.categories:
                 table.add_row(c.name, f"{c.score:.2f}", bar(c.score), f"{c.section} ¶{c.para}")
-            table.add_row("Democracy Score", f"{r.democracy_score:.2f}", bar(r.democracy_score), f"{r.section} ¶{r.para}", style="bold")
+            table.add_row(
+                "Democracy Score", f"{r.democracy_score:.2f}", bar(r.democracy_score), f"{r.section} ¶{r.para}", style="bold"
+            )
             if r.democracy_percentage is not None:
                 table.add_row("Democracy Percentage", f"{r.democracy_percentage:g} / 100", "", f"{r.section} ¶{r.para}")
             if r.previous:
-                prev = ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in r.previous.items())
-                table.add_row("Last year", prev, "", "")
+                table.caption = "Last year: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in r.previous.items())
             _print(table)
 
 
@@ -455,13 +518,17 @@ def validate(facts: FactsOpt = None) -> None:
         fb = FactBase.load(facts, use_cache=False)
         n = {k: sum(1 for e in fb.entities.values() if e.kind == k) for k in ("person", "organization", "place")}
         links = sum(len(c.related) for c in fb.all_claims()) // 2
-        _out(f"ok: {len(fb)} claims, {n['person']} people, {n['organization']} organisations, {n['place']} places, "
-             f"{len(fb.topics)} topics, {len(fb.reports)} reports, {links} links ({fb.root})\n")
+        _out(
+            f"ok: {len(fb)} claims, {n['person']} people, {n['organization']} organisations, {n['place']} places, "
+            f"{len(fb.topics)} topics, {len(fb.reports)} reports, {links} links ({fb.root})\n"
+        )
 
 
 @app.command()
 def export(
-    fmt: Annotated[Format, typer.Option("--format", "-f", help="jsonl, json, csv or markdown.", case_sensitive=False)] = Format.jsonl,
+    fmt: Annotated[
+        Format, typer.Option("--format", "-f", help="jsonl, json, csv or markdown.", case_sensitive=False)
+    ] = Format.jsonl,
     report: ReportOpt = None,
     facts: FactsOpt = None,
 ) -> None:

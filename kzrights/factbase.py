@@ -82,9 +82,17 @@ class FactBase:
         for r in self.data["reports"]:
             notes = {n: Note(n, text, tuple(urls)) for n, text, urls in r["notes"]}
             out[r["id"]] = Report(
-                id=r["id"], short=r["short"], title=r["title"], publisher=r["publisher"], author=r["author"],
-                published=r["published"], covers=r["covers"], url=r["url"], note_style=r["note_style"],
-                sections=tuple(r["sections"]), notes=notes,
+                id=r["id"],
+                short=r["short"],
+                title=r["title"],
+                publisher=r["publisher"],
+                author=r["author"],
+                published=r["published"],
+                covers=r["covers"],
+                url=r["url"],
+                note_style=r["note_style"],
+                sections=tuple(r["sections"]),
+                notes=notes,
             )
         return out
 
@@ -92,7 +100,9 @@ class FactBase:
     def entities(self) -> dict[str, Entity]:
         """Every entity by tag, ``person:id`` and so on."""
         return {
-            f"{e[0]}:{e[1]}": Entity(kind=e[0], id=e[1], name=e[2], aliases=tuple(e[3]), description=e[4], role=e[5], category=e[6])
+            f"{e[0]}:{e[1]}": Entity(
+                kind=e[0], id=e[1], name=e[2], aliases=tuple(e[3]), description=e[4], role=e[5], category=e[6]
+            )
             for e in self.data["entities"]
         }
 
@@ -104,9 +114,15 @@ class FactBase:
     def ratings(self) -> list[Rating]:
         return [
             Rating(
-                report=r["report"], section=r["section"], para=r["para"], status=r["status"],
-                scale_min=r["scale_min"], scale_max=r["scale_max"], democracy_score=r["democracy_score"],
-                democracy_percentage=r["democracy_percentage"], previous=r["previous"],
+                report=r["report"],
+                section=r["section"],
+                para=r["para"],
+                status=r["status"],
+                scale_min=r["scale_min"],
+                scale_max=r["scale_max"],
+                democracy_score=r["democracy_score"],
+                democracy_percentage=r["democracy_percentage"],
+                previous=r["previous"],
                 categories=tuple(CategoryRating(*c) for c in r["categories"]),
             )
             for r in self.data["ratings"]
@@ -117,9 +133,21 @@ class FactBase:
         if c is None:
             r = self.data["claims"][i]
             c = Claim(
-                id=r[0], claim=r[1], report=r[2], section=r[3], para=r[4], notes=tuple(r[5]), date=r[6],
-                people=tuple(r[7]), organizations=tuple(r[8]), places=tuple(r[9]), topics=tuple(r[10]),
-                note=r[11], related=tuple(Link(*ln) for ln in r[12]), file=r[13], line=r[14],
+                id=r[0],
+                claim=r[1],
+                report=r[2],
+                section=r[3],
+                para=r[4],
+                notes=tuple(r[5]),
+                date=r[6],
+                people=tuple(r[7]),
+                organizations=tuple(r[8]),
+                places=tuple(r[9]),
+                topics=tuple(r[10]),
+                note=r[11],
+                related=tuple(Link(*ln) for ln in r[12]),
+                file=r[13],
+                line=r[14],
             )
             self._claims[i] = c
         return c

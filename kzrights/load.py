@@ -66,7 +66,8 @@ def fact_files(root: Path) -> list[Path]:
     claims_dir = root / "claims"
     if claims_dir.is_dir():
         files += sorted(
-            p for p in claims_dir.rglob("*.y*ml")
+            p
+            for p in claims_dir.rglob("*.y*ml")
             if p.suffix in (".yaml", ".yml") and not any(part.startswith("_") for part in p.relative_to(root).parts)
         )
     return files
@@ -275,29 +276,51 @@ def read_fact_base(root: Path, files: list[Path]) -> dict[str, Any]:
         except ValueError:
             return str(p)
 
+    unread: set[str] = set()  # kinds with a file that could not be read at all
     for f in files:
         doc, probs = read_yaml(f, rel(f))
         problems += probs
-        if doc is None:
-            continue
         is_claims = f.parent != root
         kind = "claims" if is_claims else f.stem
+        if doc is None:
+            unread.add(kind)
+            continue
         if not isinstance(doc.data, dict):
             problems.append(doc.problem((), f"must be a mapping with the key(s) {', '.join(schemas[kind].get('required', []))}"))
             continue
-        for path, msg in check(doc.data, schemas[kind]):
-            where = ".".join(str(p) for p in path)
-            problems.append(doc.problem(path, f"{where}: {msg}" if where else msg))
-        (claim_docs.append(doc) if is_claims else docs.__setitem__(kind, doc))
+        for bad_path, msg in check(doc.data, schemas[kind]):
+            dotted = ".".join(str(p) for p in bad_path)
+            problems.append(doc.problem(bad_path, f"{dotted}: {msg}" if dotted else msg))
+        if is_claims:
+            claim_docs.append(doc)
+        else:
+            docs[kind] = doc
     for name in REQUIRED_FILES:
         if name.removesuffix(".yaml") not in docs and not any(p.file.endswith(name) for p in problems):
             problems.append(Problem(rel(root / name), 0, "missing: every fact base needs it"))
-    if problems:
-        raise FactBaseError(problems)
+
+    # The checks below look across files. They skip the records the schema already
+    # refused (those problems are reported above), so every problem is listed once.
+    def sound(record: Any, kind: str, key: str) -> bool:
+        item_schema = schemas[kind]["properties"][key]["items"]
+        return not any(True for _ in check(record, item_schema))
 
     def items(kind: str, key: str) -> list[tuple[int, dict[str, Any]]]:
         doc = docs.get(kind)
-        return list(enumerate(doc.data.get(key) or [])) if doc else []
+        records = doc.data.get(key) if doc else None
+        if not isinstance(records, list):
+            return []
+        return [(i, r) for i, r in enumerate(records) if sound(r, kind, key)]
+
+    # Ids of refused records still count as existing: a reference to them is not a second problem.
+    refused: dict[str, set[str]] = {k: set() for k in ("people", "organizations", "places", "topics", "claims")}
+    for kind, doc in [*docs.items(), *(("claims", d) for d in claim_docs)]:
+        key = "claims" if kind == "claims" else kind
+        if kind not in refused or not isinstance(doc.data.get(key), list):
+            continue
+        for r in doc.data[key]:
+            if isinstance(r, dict) and isinstance(r.get("id"), str) and not sound(r, kind, key):
+                refused[kind].add(r["id"])
 
     # Reports
     reports: dict[str, dict[str, Any]] = {}
@@ -317,7 +340,9 @@ def read_fact_base(root: Path, files: list[Path]) -> dict[str, Any]:
         table: dict[str, dict[str, Any]] = {}
         for i, e in items(kind, key):
             if e["id"] in table:
-                problems.append(docs[kind].problem((key, i, "id"), f"duplicate {kind[:-1] if kind != 'people' else 'person'} id '{e['id']}'"))
+                problems.append(
+                    docs[kind].problem((key, i, "id"), f"duplicate {kind[:-1] if kind != 'people' else 'person'} id '{e['id']}'")
+                )
             table[e["id"]] = e
         entities[kind] = table
 
@@ -325,19 +350,25 @@ def read_fact_base(root: Path, files: list[Path]) -> dict[str, Any]:
     claims: list[dict[str, Any]] = []
     where: dict[str, tuple[_Doc, tuple[Any, ...]]] = {}
     for doc in claim_docs:
-        rep, section = doc.data["report"], doc.data["section"]
+        rep, section = doc.data.get("report"), doc.data.get("section")
+        if not isinstance(rep, str) or not isinstance(section, str) or not isinstance(doc.data.get("claims"), list):
+            continue
         report = reports.get(rep)
         if report is None:
             problems.append(doc.problem(("report",), f"unknown report '{rep}' (known: {', '.join(sorted(reports))})"))
         elif section not in report["sections"]:
             problems.append(doc.problem(("section",), f"report '{rep}' has no section '{section}'"))
         note_numbers = {n["n"] for n in (report or {}).get("notes") or []}
-        for i, c in enumerate(doc.data.get("claims") or []):
+        for i, c in enumerate(doc.data["claims"]):
             path: tuple[Any, ...] = ("claims", i)
+            if not sound(c, "claims", "claims"):
+                continue
             cid = c["id"]
             if cid in where:
                 other, opath = where[cid]
-                problems.append(doc.problem((*path, "id"), f"duplicate claim id '{cid}' (also at {other.file}:{other.line(opath)})"))
+                problems.append(
+                    doc.problem((*path, "id"), f"duplicate claim id '{cid}' (also at {other.file}:{other.line(opath)})")
+                )
                 continue
             where[cid] = (doc, path)
             date = c.get("date")
@@ -345,10 +376,17 @@ def read_fact_base(root: Path, files: list[Path]) -> dict[str, Any]:
                 why = _valid_date(date)
                 if why:
                     problems.append(doc.problem((*path, "date"), f"date {date!r} {why}"))
-            for field, kind in (("people", "people"), ("organizations", "organizations"), ("places", "places"), ("topics", "topics")):
+            for field, kind in (
+                ("people", "people"),
+                ("organizations", "organizations"),
+                ("places", "places"),
+                ("topics", "topics"),
+            ):
                 for j, ref in enumerate(c.get(field) or []):
-                    if ref not in entities[kind]:
-                        problems.append(doc.problem((*path, field, j), f"unknown {field[:-1] if field != 'people' else 'person'} id '{ref}'"))
+                    if ref not in entities[kind] and ref not in refused[kind] and kind not in unread:
+                        problems.append(
+                            doc.problem((*path, field, j), f"unknown {field[:-1] if field != 'people' else 'person'} id '{ref}'")
+                        )
             if note_numbers:
                 for j, n in enumerate(c.get("notes") or []):
                     if n not in note_numbers:
@@ -363,6 +401,8 @@ def read_fact_base(root: Path, files: list[Path]) -> dict[str, Any]:
             link = {"id": rel_} if isinstance(rel_, str) else dict(rel_)
             target = link["id"]
             if target not in links:
+                if target in refused["claims"] or "claims" in unread:
+                    continue
                 problems.append(doc.problem((*path, "related", j), f"related claim '{target}' does not exist"))
                 continue
             if target == c["id"]:
@@ -371,7 +411,11 @@ def read_fact_base(root: Path, files: list[Path]) -> dict[str, Any]:
             link.setdefault("kind", "same-event")
             previous = links[target].get(c["id"])
             if previous and (previous["kind"], previous.get("note")) != (link["kind"], link.get("note")):
-                problems.append(doc.problem((*path, "related", j), f"link to '{target}' is written on both claims with different kinds or notes"))
+                problems.append(
+                    doc.problem(
+                        (*path, "related", j), f"link to '{target}' is written on both claims with different kinds or notes"
+                    )
+                )
             links[c["id"]][target] = link
             links[target].setdefault(c["id"], {**link, "id": c["id"]})
 
@@ -400,9 +444,16 @@ def compile_fact_base(raw: dict[str, Any]) -> dict[str, Any]:
 
     reports = [
         {
-            "id": r["id"], "short": r["short"], "title": r["title"], "publisher": r.get("publisher", ""),
-            "author": r.get("author", ""), "published": r.get("published"), "covers": r.get("covers"),
-            "url": r.get("url"), "note_style": r.get("note_style", "endnote"), "sections": _strs(r["sections"]),
+            "id": r["id"],
+            "short": r["short"],
+            "title": r["title"],
+            "publisher": r.get("publisher", ""),
+            "author": r.get("author", ""),
+            "published": r.get("published"),
+            "covers": r.get("covers"),
+            "url": r.get("url"),
+            "note_style": r.get("note_style", "endnote"),
+            "sections": _strs(r["sections"]),
             "notes": [[n["n"], n["text"], _strs(n.get("urls"))] for n in r.get("notes") or []],
         }
         for r in raw["reports"]
@@ -410,21 +461,41 @@ def compile_fact_base(raw: dict[str, Any]) -> dict[str, Any]:
     entities = []
     for kind, singular in (("people", "person"), ("organizations", "organization"), ("places", "place")):
         for e in raw["entities"][kind].values():
-            entities.append([singular, e["id"], e["name"], _strs(e.get("aliases")), e.get("description"),
-                             e.get("role"), e.get("kind")])
+            entities.append(
+                [singular, e["id"], e["name"], _strs(e.get("aliases")), e.get("description"), e.get("role"), e.get("kind")]
+            )
     topics = [[t["id"], t["label"], _strs(t.get("aliases")), t.get("description")] for t in raw["entities"]["topics"].values()]
     claims = [
-        [c["id"], c["claim"], c["report"], c["section"], c["para"], list(c.get("notes") or []), c.get("date"),
-         _strs(c.get("people")), _strs(c.get("organizations")), _strs(c.get("places")), _strs(c.get("topics")),
-         c.get("note"), [[ln["id"], ln["kind"], ln.get("note")] for ln in c["related"]], c["file"], c["line"]]
+        [
+            c["id"],
+            c["claim"],
+            c["report"],
+            c["section"],
+            c["para"],
+            list(c.get("notes") or []),
+            c.get("date"),
+            _strs(c.get("people")),
+            _strs(c.get("organizations")),
+            _strs(c.get("places")),
+            _strs(c.get("topics")),
+            c.get("note"),
+            [[ln["id"], ln["kind"], ln.get("note")] for ln in c["related"]],
+            c["file"],
+            c["line"],
+        ]
         for c in raw["claims"]
     ]
     ratings = [
         {
-            "report": r["report"], "section": r["source"]["section"], "para": r["source"]["para"],
-            "status": r.get("status"), "scale_min": (r.get("scale") or {}).get("min", 1),
-            "scale_max": (r.get("scale") or {}).get("max", 7), "democracy_score": r["democracy_score"],
-            "democracy_percentage": r.get("democracy_percentage"), "previous": dict(r.get("previous") or {}),
+            "report": r["report"],
+            "section": r["source"]["section"],
+            "para": r["source"]["para"],
+            "status": r.get("status"),
+            "scale_min": (r.get("scale") or {}).get("min", 1),
+            "scale_max": (r.get("scale") or {}).get("max", 7),
+            "democracy_score": r["democracy_score"],
+            "democracy_percentage": r.get("democracy_percentage"),
+            "previous": dict(r.get("previous") or {}),
             "categories": [[c["name"], c["score"], c["source"]["section"], c["source"]["para"]] for c in r["categories"]],
         }
         for r in raw["ratings"]

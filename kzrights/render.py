@@ -64,16 +64,13 @@ def claim_dict(fb: FactBase, claim: Claim, hit: Hit | None = None) -> dict[str, 
         },
         "note": claim.note,
         "related": [
-            {"id": ln.id, "kind": ln.kind, "note": ln.note,
-             "report": fb.claim(ln.id).report if fb.has_claim(ln.id) else None}
+            {"id": ln.id, "kind": ln.kind, "note": ln.note, "report": fb.claim(ln.id).report if fb.has_claim(ln.id) else None}
             for ln in claim.related
         ],
     }
     if hit is not None:
         out["score"] = hit.score
-        out["matched"] = (
-            {"field": hit.match.field, "via": hit.match.via, "form": hit.match.form} if hit.match else None
-        )
+        out["matched"] = {"field": hit.match.field, "via": hit.match.via, "form": hit.match.form} if hit.match else None
     return out
 
 
@@ -95,21 +92,44 @@ def dumps(value: Any) -> str:
 
 # --------------------------------------------------------------------------- flat formats
 
-CSV_FIELDS = ("id", "claim", "date", "report", "section", "para", "notes", "people", "organizations",
-              "places", "topics", "note", "related", "urls", "score", "matched")
+CSV_FIELDS = (
+    "id",
+    "claim",
+    "date",
+    "report",
+    "section",
+    "para",
+    "notes",
+    "people",
+    "organizations",
+    "places",
+    "topics",
+    "note",
+    "related",
+    "urls",
+    "score",
+    "matched",
+)
 
 
 def _flat(d: dict[str, Any]) -> dict[str, str]:
     src = d["source"]
     m = d.get("matched")
     return {
-        "id": d["id"], "claim": d["claim"], "date": d["date"] or "", "report": src["report"],
-        "section": src["section"], "para": str(src["para"]), "notes": " ".join(map(str, src["notes"])),
+        "id": d["id"],
+        "claim": d["claim"],
+        "date": d["date"] or "",
+        "report": src["report"],
+        "section": src["section"],
+        "para": str(src["para"]),
+        "notes": " ".join(map(str, src["notes"])),
         "people": "; ".join(p["name"] for p in d["people"]),
         "organizations": "; ".join(p["name"] for p in d["organizations"]),
         "places": "; ".join(p["name"] for p in d["places"]),
-        "topics": "; ".join(t["label"] for t in d["topics"]), "note": d["note"] or "",
-        "related": " ".join(f"{r['id']}({r['kind']})" for r in d["related"]), "urls": " ".join(src["urls"]),
+        "topics": "; ".join(t["label"] for t in d["topics"]),
+        "note": d["note"] or "",
+        "related": " ".join(f"{r['id']}({r['kind']})" for r in d["related"]),
+        "urls": " ".join(src["urls"]),
         "score": "" if d.get("score") is None else str(d["score"]),
         "matched": f"{m['field']} {m['via']}: {m['form']}" if m else "",
     }
@@ -203,7 +223,11 @@ def _link_summary(fb: FactBase, claim: Claim) -> str:
     for ln in claim.related:
         if fb.has_claim(ln.id):
             other = fb.claim(ln.id)
-            short = fb.reports[other.report].short.split()[-2] if other.report in fb.reports and len(fb.reports[other.report].short.split()) > 1 else other.report
+            short = (
+                fb.reports[other.report].short.split()[-2]
+                if other.report in fb.reports and len(fb.reports[other.report].short.split()) > 1
+                else other.report
+            )
             counts[short] = counts.get(short, 0) + 1
             differs |= ln.kind == "differs"
     parts = [f"+{n} {k}" for k, n in counts.items()]

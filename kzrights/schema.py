@@ -2,7 +2,8 @@
 
 A small interpreter for the subset of JSON Schema those files use (type, required,
 properties, additionalProperties, items, enum, pattern, minLength, maxLength, minimum,
-uniqueItems, oneOf). It returns every problem with the path of the value, so the loader
+uniqueItems, oneOf), plus ``errorMessage`` (the ajv-errors convention) for a friendlier
+message when a pattern fails. It returns every problem with the path of the value, so the loader
 can name the file and line; a full validator library would add an import and a dependency
 for no gain on files this small.
 """
@@ -40,8 +41,15 @@ def _type_ok(value: Any, name: str) -> bool:
 
 def _describe(value: Any) -> str:
     kind = type(value).__name__
-    names = {"str": "a string", "int": "an integer", "float": "a number", "list": "a list",
-             "dict": "a mapping", "NoneType": "empty", "bool": "true/false"}
+    names = {
+        "str": "a string",
+        "int": "an integer",
+        "float": "a number",
+        "list": "a list",
+        "dict": "a mapping",
+        "NoneType": "empty",
+        "bool": "true/false",
+    }
     return names.get(kind, f"a {kind} (quote it to make it a string)")
 
 
@@ -71,10 +79,10 @@ def check(value: Any, schema: dict[str, Any], path: Path = ()) -> Iterator[tuple
         if "maxLength" in schema and len(value) > schema["maxLength"]:
             yield path, f"is {len(value)} characters long; the limit is {schema['maxLength']}"
         if "pattern" in schema and not _regex(schema["pattern"]).search(value):
-            yield path, f"{value!r} does not match the form {schema['pattern']}"
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if "minimum" in schema and value < schema["minimum"]:
-            yield path, f"must be at least {schema['minimum']}, not {value}"
+            why = schema.get("errorMessage") or f"does not match the form {schema['pattern']}"
+            yield path, f"{value!r} {why}"
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and "minimum" in schema and value < schema["minimum"]:
+        yield path, f"must be at least {schema['minimum']}, not {value}"
     if isinstance(value, dict):
         props = schema.get("properties", {})
         for key in schema.get("required", []):

@@ -27,10 +27,12 @@ from typing import Any
 from .text import fold_key, fold_word, normalize_text
 
 STOPWORDS = frozenset(
-    """a an the of in on at to for and or but by with from as is was were be been are it its
-    this that these those into about over after before since during than then there their they
-    he she his her him who whom which what when where why how not no nor so such also has have
-    had do does did will would can could should may might must s""".split()
+    """
+    a an the of in on at to for and or but by with from as is was were be been are it its
+    this that these those into about over after before since during than then there their
+    they he she his her him who whom which what when where why how not no nor so such also
+    has have had do does did will would can could should may might must s
+    """.split()
 )
 MAX_QUERY_WORDS = 32  # a pasted paragraph is searched by its first words, not rejected
 MAX_SPAN = 6  # the longest entity name, in words, looked for inside a query
@@ -96,7 +98,15 @@ def build_index(data: dict[str, Any]) -> dict[str, Any]:
                 entry = partials.setdefault(" ".join(words[i:j]), [])
                 if fi not in entry:
                     entry.append(fi)
-    return {"texts": texts, "postings": postings, "surface": surface, "vocab": sorted(postings), "by_tag": by_tag, "forms": forms, "partials": partials}
+    return {
+        "texts": texts,
+        "postings": postings,
+        "surface": surface,
+        "vocab": sorted(postings),
+        "by_tag": by_tag,
+        "forms": forms,
+        "partials": partials,
+    }
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,12 @@ def test_search_json_urls_and_citation_come_from_the_notes(run_json) -> None:
 def test_search_reports_links_with_their_kind(run_json) -> None:
     _, data = run_json("search", "DVK", "--json", "--report", "rep-a", *F)
     assert data[0]["related"] == [
-        {"id": "b-cs-03-dvk-banned", "kind": "differs", "note": "Report B gives only the year; Report A the month.", "report": "rep-b"}
+        {
+            "id": "b-cs-03-dvk-banned",
+            "kind": "differs",
+            "note": "Report B gives only the year; Report A the month.",
+            "report": "rep-b",
+        }
     ]
 
 
@@ -103,7 +108,11 @@ def test_table_shows_citation_and_why(run) -> None:
 def test_person_json(run_json) -> None:
     code, data = run_json("person", "Janbolat Mamai", "--json", *F)
     assert code == 0
-    assert {k: data[k] for k in ("id", "name", "role")} == {"id": "zhanbolat-mamay", "name": "Zhanbolat Mamay", "role": "Opposition leader"}
+    assert {k: data[k] for k in ("id", "name", "role")} == {
+        "id": "zhanbolat-mamay",
+        "name": "Zhanbolat Mamay",
+        "role": "Opposition leader",
+    }
     assert "Janbolat Mamai" in data["aliases"]
     assert {c["id"] for c in data["claims"]} == {"a-pol-03-mamai-party", "b-cs-02-mamay-detained"}
 
@@ -137,7 +146,10 @@ def test_org_by_abbreviation(run_json) -> None:
 
 def test_topic_by_synonym(run_json) -> None:
     _, data = run_json("topic", "media freedom", "--json", *F)
-    assert data["id"] == "press-freedom" and {c["id"] for c in data["claims"]} == {"a-med-01-rank", "a-med-02-journalists-attacked"}
+    assert data["id"] == "press-freedom" and {c["id"] for c in data["claims"]} == {
+        "a-med-01-rank",
+        "a-med-02-journalists-attacked",
+    }
 
 
 def test_show_json_and_table(run, run_json) -> None:

@@ -28,7 +28,11 @@ def test_exact_phrase_ranks_above_scattered_words(fb: FactBase) -> None:
 def test_alias_finds_the_entity_claims(fb: FactBase) -> None:
     hits = fb.search("Elbasy")
     assert ids(hits) == ["a-pol-02-elbasy-council"]
-    assert hits[0].match is not None and (hits[0].match.field, hits[0].match.via, hits[0].match.form) == ("person", "alias", "Elbasy")
+    assert hits[0].match is not None and (hits[0].match.field, hits[0].match.via, hits[0].match.form) == (
+        "person",
+        "alias",
+        "Elbasy",
+    )
 
 
 @pytest.mark.parametrize("query", ["DVK", "QDT", "Democratic Choice"])

@@ -1,0 +1,275 @@
+"""Bad fact files: every fault is reported as FILE:LINE: MESSAGE with exit 2, never a traceback."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from kzrights.errors import FactBaseError
+from kzrights.factbase import FactBase
+from kzrights.load import cache_dir
+
+POLITICS = Path("claims") / "rep-a" / "politics.yaml"
+
+
+def replace(root: Path, rel: Path | str, old: str, new: str) -> None:
+    path = root / rel
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"fixture changed: {old!r} not in {rel}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def problems(run, root: Path) -> list[str]:
+    r = run("search", "Mamai", "--facts", str(root))
+    assert r.exit_code == 2, r.stdout
+    assert "Traceback" not in r.stderr
+    assert r.stdout == ""
+    lines = r.stderr.splitlines()
+    assert lines[-1].startswith("kzrights: ") and lines[-1].endswith("problem(s) in the fact base")
+    return [line.replace(str(root) + os.sep, "") for line in lines[:-1]]
+
+
+@pytest.mark.parametrize(
+    ("rel", "old", "new", "expected"),
+    [
+        (
+            POLITICS,
+            "  - id: a-pol-02-elbasy-council\n    para: 2",
+            "  - id: a-pol-02-elbasy-council\n    para: [2",
+            "claims/rep-a/politics.yaml:13: malformed YAML: did not find expected ',' or ']'",
+        ),
+        (
+            POLITICS,
+            "    para: 2\n",
+            "    para: !!python/object:os.system 2\n",
+            "claims/rep-a/politics.yaml:12: malformed YAML: could not determine a constructor for the tag",
+        ),
+        (
+            POLITICS,
+            "    para: 2\n",
+            "    para: two\n",
+            "claims/rep-a/politics.yaml:12: claims.1.para: must be integer, not a string",
+        ),
+        (POLITICS, "    para: 2\n", "", "claims/rep-a/politics.yaml:11: claims.1: missing required field 'para'"),
+        (POLITICS, "    para: 2\n", "    para: 0\n", "claims/rep-a/politics.yaml:12: claims.1.para: must be at least 1, not 0"),
+        (
+            POLITICS,
+            "id: a-pol-02-elbasy-council",
+            "id: a-pol-01-dvk-banned",
+            "claims/rep-a/politics.yaml:11: duplicate claim id 'a-pol-01-dvk-banned' (also at ",
+        ),
+        (
+            POLITICS,
+            "people: [nursultan-nazarbayev]",
+            "people: [nursultan-nazarbaev]",
+            "claims/rep-a/politics.yaml:15: unknown person id 'nursultan-nazarbaev'",
+        ),
+        (
+            POLITICS,
+            "topics: [political-prisoners]",
+            "topics: [prisoners]",
+            "claims/rep-a/politics.yaml:29: unknown topic id 'prisoners'",
+        ),
+        (
+            POLITICS,
+            "report: rep-a",
+            "report: rep-z",
+            "claims/rep-a/politics.yaml:1: unknown report 'rep-z' (known: rep-a, rep-b)",
+        ),
+        (
+            POLITICS,
+            "section: Politics",
+            "section: Polotics",
+            "claims/rep-a/politics.yaml:2: report 'rep-a' has no section 'Polotics'",
+        ),
+        (
+            POLITICS,
+            'date: "2018-03"',
+            'date: "March 2018"',
+            "claims/rep-a/politics.yaml:7: claims.0.date: 'March 2018' is not an ISO date (use 2020, 2020-06 or 2020-06-06)",
+        ),
+        (
+            POLITICS,
+            'date: "2018-03"',
+            'date: "2018-02-30"',
+            "claims/rep-a/politics.yaml:7: date '2018-02-30' has no day 30 in 2018-02",
+        ),
+        (
+            POLITICS,
+            'date: "2018-03"',
+            "date: 2018-03-01",
+            "claims/rep-a/politics.yaml:7: claims.0.date: must be string, not a date",
+        ),
+        (
+            POLITICS,
+            "claim: Report A says Nazarbayev remains chairman of the Security Council for life.",
+            'claim: "  "',
+            "claims/rep-a/politics.yaml:14: claims.1.claim: must not be empty",
+        ),
+        (
+            POLITICS,
+            "    para: 2\n",
+            "    para: 2\n    prara: 3\n",
+            "claims/rep-a/politics.yaml:13: claims.1.prara: unknown field 'prara' (known fields: ",
+        ),
+        (POLITICS, "    notes: [2]\n", "    notes: [7]\n", "claims/rep-a/politics.yaml:13: report 'rep-a' has no note 7"),
+        (
+            POLITICS,
+            "    para: 2\n",
+            "    para: 2\n    para: 3\n",
+            "claims/rep-a/politics.yaml:13: duplicate key 'para' (the later value would silently win)",
+        ),
+        (
+            Path("claims") / "rep-b" / "civil-society.yaml",
+            "- id: a-pol-03-mamai-party",
+            "- id: a-pol-03-mamai",
+            "claims/rep-b/civil-society.yaml:11: related claim 'a-pol-03-mamai' does not exist",
+        ),
+        (
+            "people.yaml",
+            "  - id: dariga-nazarbayeva",
+            "  - id: nursultan-nazarbayev",
+            "people.yaml:7: duplicate person id 'nursultan-nazarbayev'",
+        ),
+    ],
+)
+def test_fault_is_located(run, mini: Path, rel: Path | str, old: str, new: str, expected: str) -> None:
+    replace(mini, rel, old, new)
+    found = problems(run, mini)
+    assert any(line.startswith(expected) for line in found), found
+
+
+def test_every_problem_is_listed_not_only_the_first(run, mini: Path) -> None:
+    replace(mini, POLITICS, "people: [nursultan-nazarbayev]", "people: [nobody]")
+    replace(mini, POLITICS, 'date: "2018-03"', 'date: "2018-13"')
+    replace(mini, "people.yaml", "  - id: dariga-nazarbayeva", "  - id: aset-abishev")
+    found = problems(run, mini)
+    assert found == [
+        "claims/rep-a/politics.yaml:7: claims.0.date: '2018-13' is not an ISO date (use 2020, 2020-06 or 2020-06-06)",
+        "people.yaml:12: duplicate person id 'aset-abishev'",
+        "claims/rep-a/politics.yaml:15: unknown person id 'nobody'",
+        "claims/rep-b/corruption.yaml:14: unknown person id 'dariga-nazarbayeva'",  # its record was renamed
+    ], found
+
+
+def test_long_claim_is_refused(run, mini: Path) -> None:
+    replace(
+        mini, POLITICS, "claim: Report A says Nazarbayev remains", "claim: " + "x" * 400 + " Report A says Nazarbayev remains"
+    )
+    found = problems(run, mini)
+    assert any(":14: claims.1.claim: is " in line and "the limit is 400" in line for line in found), found
+
+
+def test_byte_order_mark(run, mini: Path) -> None:
+    path = mini / POLITICS
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    assert problems(run, mini) == [
+        "claims/rep-a/politics.yaml:1: starts with a byte-order mark (BOM); save it as UTF-8 without BOM"
+    ]
+
+
+def test_other_encoding(run, mini: Path) -> None:
+    path = mini / POLITICS
+    path.write_bytes(
+        path.read_text(encoding="utf-8").replace("Report A says Nazarbayev", "Rapport é Nazarbayev").encode("latin-1")
+    )
+    assert problems(run, mini) == ["claims/rep-a/politics.yaml:14: is not valid UTF-8 (byte 0xe9); save it as UTF-8"]
+
+
+def test_missing_directory(run, tmp_path: Path) -> None:
+    r = run("search", "x", "--facts", str(tmp_path / "nowhere"))
+    assert r.exit_code == 2
+    assert r.stderr.splitlines()[0] == f"{tmp_path / 'nowhere'}: fact base directory not found"
+
+
+def test_empty_directory(run, tmp_path: Path) -> None:
+    r = run("validate", "--facts", str(tmp_path))
+    assert r.exit_code == 2
+    assert r.stderr.splitlines()[0] == f"{tmp_path}: no fact files here (expected sources.yaml and claims/)"
+
+
+def test_empty_file(run, mini: Path) -> None:
+    (mini / POLITICS).write_text("", encoding="utf-8")
+    assert problems(run, mini) == ["claims/rep-a/politics.yaml:1: is empty"]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can read any file, so an unreadable file cannot be made")
+def test_unreadable_file(run, mini: Path) -> None:
+    (mini / POLITICS).chmod(0)
+    assert problems(run, mini)[0].startswith("claims/rep-a/politics.yaml: cannot read")
+
+
+def test_every_command_refuses_a_broken_fact_base(run, mini: Path) -> None:
+    replace(mini, POLITICS, "people: [nursultan-nazarbayev]", "people: [nobody]")
+    for args in (
+        ["search", "x"],
+        ["person", "Mamai"],
+        ["show", "a-pol-01-dvk-banned"],
+        ["validate"],
+        ["export"],
+        ["sources"],
+        ["scores"],
+    ):
+        r = run(*args, "--facts", str(mini))
+        assert r.exit_code == 2, args
+        assert "unknown person id 'nobody'" in r.stderr
+
+
+def test_no_command_writes_to_the_fact_base(run, mini: Path) -> None:
+    before = {p: p.read_bytes() for p in mini.rglob("*") if p.is_file()}
+    for args in (
+        ["search", "Mamai"],
+        ["person", "Mamai"],
+        ["validate"],
+        ["export", "--format", "csv"],
+        ["show", "a-pol-01-dvk-banned"],
+    ):
+        run(*args, "--facts", str(mini))
+    after = {p: p.read_bytes() for p in mini.rglob("*") if p.is_file()}
+    assert after == before
+
+
+def test_edits_are_picked_up_without_a_manual_step(run, mini: Path) -> None:
+    assert run("search", "Mamai", "--facts", str(mini)).exit_code == 0
+    replace(mini, Path("claims") / "rep-a" / "media-freedom.yaml", "ranks 155th", "ranks 155th (Zanzibarian test edit)")
+    r = run("search", "Zanzibarian", "--json", "--facts", str(mini))
+    assert r.exit_code == 0 and "Zanzibarian" in r.stdout
+
+
+def test_corrupt_cache_is_rebuilt(run, mini: Path, _own_cache: Path) -> None:
+    assert run("search", "Mamai", "--facts", str(mini)).exit_code == 0
+    files = list(Path(_own_cache).glob("factbase-*.marshal"))
+    assert len(files) == 1
+    files[0].write_bytes(b"\x00garbage")
+    r = run("search", "Mamai", "--json", "--facts", str(mini))
+    assert r.exit_code == 0 and r.stderr == ""
+    assert files[0].read_bytes() != b"\x00garbage"
+
+
+def test_cache_lives_in_the_user_cache_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("KZRIGHTS_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert cache_dir() == tmp_path / "kzrights"
+
+
+def test_unwritable_cache_is_not_an_error(run, mini: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    blocker = tmp_path / "file-not-dir"
+    blocker.write_text("x")
+    monkeypatch.setenv("KZRIGHTS_CACHE_DIR", str(blocker / "sub"))
+    r = run("search", "Mamai", "--json", "--facts", str(mini))
+    assert r.exit_code == 0
+
+
+def test_fact_base_error_lists_problems() -> None:
+    from kzrights.model import Problem
+
+    err = FactBaseError([Problem("a.yaml", 3, "bad"), Problem("b.yaml", 0, "worse")])
+    assert err.lines() == ["a.yaml:3: bad", "b.yaml: worse", "kzrights: 2 problem(s) in the fact base"]
+
+
+def test_loading_does_not_depend_on_the_cache(mini: Path) -> None:
+    a = FactBase.load(mini, use_cache=False)
+    b = FactBase.load(mini)
+    assert a.all_claims() == b.all_claims()
