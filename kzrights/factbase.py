@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 from .errors import NotFoundError, UsageError
 from .load import DATE_RE, load_compiled
@@ -32,8 +31,7 @@ def date_bounds(value: str) -> tuple[str, str]:
     return start, end
 
 
-@dataclass(frozen=True)
-class Filters:
+class Filters(NamedTuple):
     """Restrictions a search or listing combines with its query.
 
     Dates compare by overlap: a claim dated ``2020`` spans the whole year, so
@@ -52,8 +50,10 @@ class Filters:
         return any((self.report, self.person, self.org, self.topic, self.since, self.until))
 
 
-@dataclass(frozen=True)
-class Resolved:
+NO_FILTERS = Filters()
+
+
+class Resolved(NamedTuple):
     """A name query resolved to one entity or topic, with the close alternatives."""
 
     tag: str
@@ -245,7 +245,7 @@ class FactBase:
             allowed = keep
         return allowed
 
-    def search(self, query: str, filters: Filters = Filters(), limit: int | None = 10) -> list[Hit]:
+    def search(self, query: str, filters: Filters = NO_FILTERS, limit: int | None = 10) -> list[Hit]:
         if not query.strip():
             raise UsageError("empty query: give words to search for")
         if limit is not None and limit < 1:
@@ -259,7 +259,7 @@ class FactBase:
         idx = range(len(self)) if allowed is None else sorted(allowed)
         return [self.claim_at(i) for i in idx]
 
-    def claims_of(self, tag: str, filters: Filters = Filters()) -> list[Claim]:
+    def claims_of(self, tag: str, filters: Filters = NO_FILTERS) -> list[Claim]:
         allowed = self._allowed(filters)
         return [self.claim_at(i) for i in self.tagged(tag) if allowed is None or i in allowed]
 

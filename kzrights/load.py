@@ -9,13 +9,10 @@ written to a temporary file and renamed, so concurrent runs never see half of on
 
 from __future__ import annotations
 
-import calendar
-import hashlib
-import json
 import marshal
 import os
 import re
-import tempfile
+import zlib
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -27,7 +24,7 @@ from .schema import check
 
 ENV_FACTS = "KZRIGHTS_FACTS"
 ENV_CACHE = "KZRIGHTS_CACHE_DIR"
-CACHE_FORMAT = 5  # bump when the compiled layout changes
+CACHE_FORMAT = 6  # bump when the compiled layout changes
 
 ENTITY_FILES = {"people": "people.yaml", "organizations": "organizations.yaml", "places": "places.yaml"}
 SINGLE_FILES = ("sources.yaml", "people.yaml", "organizations.yaml", "places.yaml", "topics.yaml", "ratings.yaml")
@@ -82,11 +79,12 @@ def schema_dir(root: Path) -> Path:
 
 
 def _fingerprint(root: Path, files: Iterable[Path]) -> str:
-    h = hashlib.sha1(f"{__version__}:{CACHE_FORMAT}:{root.resolve()}".encode())
+    """Every fact file's path, size and mtime, as one string stored in the cache."""
+    parts = [f"{__version__}:{CACHE_FORMAT}:{root.resolve()}"]
     for f in files:
         st = f.stat()
-        h.update(f"{f.relative_to(root)}:{st.st_size}:{st.st_mtime_ns}\n".encode())
-    return h.hexdigest()
+        parts.append(f"{f.relative_to(root)}:{st.st_size}:{st.st_mtime_ns}")
+    return "\n".join(parts)
 
 
 def cache_dir() -> Path | None:
@@ -100,8 +98,8 @@ def _cache_path(root: Path) -> Path | None:
     d = cache_dir()
     if d is None:
         return None
-    key = hashlib.sha1(str(root.resolve()).encode()).hexdigest()[:16]
-    return d / f"factbase-{key}.marshal"
+    key = zlib.crc32(str(root.resolve()).encode())
+    return d / f"factbase-{key:08x}.marshal"
 
 
 def _read_cache(path: Path | None, fingerprint: str) -> dict[str, Any] | None:
@@ -120,6 +118,8 @@ def _read_cache(path: Path | None, fingerprint: str) -> dict[str, Any] | None:
 def _write_cache(path: Path | None, data: dict[str, Any]) -> None:
     if path is None:
         return
+    import tempfile
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".factbase-", suffix=".tmp")
@@ -242,6 +242,8 @@ def read_yaml(path: Path, display: str) -> tuple[_Doc | None, list[Problem]]:
 
 
 def _load_schemas(root: Path) -> dict[str, dict[str, Any]]:
+    import json
+
     d = schema_dir(root)
     out = {}
     for name in ("claims", "people", "organizations", "places", "topics", "sources", "ratings"):
@@ -252,6 +254,8 @@ def _load_schemas(root: Path) -> dict[str, dict[str, Any]]:
 
 def _valid_date(value: str) -> str | None:
     """None if ``value`` is a real calendar date at its precision, else why not."""
+    import calendar
+
     m = DATE_RE.match(value)
     if not m:
         return "is not an ISO date (use 2020, 2020-06 or 2020-06-06)"

@@ -7,8 +7,6 @@ control characters (terminal escapes) are made visible instead of being sent to 
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 from collections.abc import Sequence
@@ -136,6 +134,9 @@ def _flat(d: dict[str, Any]) -> dict[str, str]:
 
 
 def to_csv(rows: Sequence[dict[str, Any]], fields: Sequence[str] = CSV_FIELDS) -> str:
+    import csv
+    import io
+
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=list(fields), lineterminator="\n", extrasaction="ignore")
     w.writeheader()

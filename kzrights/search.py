@@ -21,8 +21,7 @@ import bisect
 import math
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from .text import fold_key, fold_word, normalize_text
 
@@ -109,8 +108,7 @@ def build_index(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@dataclass(frozen=True)
-class Ranked:
+class Ranked(NamedTuple):
     """One ranked claim, by its position in the compiled fact base."""
 
     index: int
@@ -119,8 +117,7 @@ class Ranked:
     match: tuple[str, str, str] | None  # (field, via, form)
 
 
-@dataclass
-class _Credit:
+class _Credit(NamedTuple):
     weight: float
     field: str
     via: str
@@ -163,13 +160,12 @@ class Searcher:
                 if vocab[i] != key:
                     out.append((vocab[i], 0.9, "prefix"))
                 i += 1
-        if len(key) >= FUZZY_MIN_LEN:
+        if len(key) >= FUZZY_MIN_LEN and not out:  # typo tolerance, only where nothing matched as written
             from rapidfuzz import fuzz, process
 
             cutoff = 85 if len(key) >= 8 else 88
             for cand, score, _ in process.extract(key, vocab, scorer=fuzz.ratio, score_cutoff=cutoff, limit=6):
-                if cand != key and not cand.startswith(key):
-                    out.append((cand, 0.85 * score / 100, "fuzzy"))
+                out.append((cand, 0.85 * score / 100, "fuzzy"))
         return out
 
     def _spans(self, folds: Sequence[str], content: set[int]) -> list[tuple[int, int, list[Any], float, str]]:
@@ -189,17 +185,24 @@ class Searcher:
                 for fi in self.index["partials"].get(key, ()):
                     found.append((i, j, self.index["forms"][fi], 0.9, "partial"))
                     covered.add((i, j))
-        # Fuzzy names: each span of up to three words not already matched exactly.
-        keys = list(fmap)
-        from rapidfuzz import fuzz, process
+        # Fuzzy names: spans of up to three words, none of them matched exactly, that hold a
+        # word the index does not know as written (a typo or an unlisted spelling).
+        known = self.index["postings"]
+        exact_words = {k for i, j in covered for k in range(i, j)}
+        spans = [
+            (i, j)
+            for i in range(n)
+            for j in range(i + 1, min(n, i + 3) + 1)
+            if not any(k in exact_words for k in range(i, j))
+            and any(k in content and folds[k] not in known for k in range(i, j))
+            and len("".join(folds[i:j])) >= FUZZY_MIN_LEN
+        ]
+        if spans:
+            from rapidfuzz import fuzz, process
 
-        for i in range(n):
-            for j in range(i + 1, min(n, i + 3) + 1):
-                if (i, j) in covered or not any(k in content for k in range(i, j)):
-                    continue
+            keys = list(fmap)
+            for i, j in spans:
                 key = " ".join(folds[i:j])
-                if len(key.replace(" ", "")) < FUZZY_MIN_LEN:
-                    continue
                 cutoff = 85 if len(key) >= 8 else 90
                 for cand, score, _ in process.extract(key, keys, scorer=fuzz.ratio, score_cutoff=cutoff, limit=4):
                     for form in fmap[cand]:
@@ -290,8 +293,7 @@ class Searcher:
         return ranked[:limit] if limit else ranked
 
 
-@dataclass(frozen=True)
-class Candidate:
+class Candidate(NamedTuple):
     """An entity or topic that a name query may mean."""
 
     tag: str  # "person:id", "organization:id", "place:id", "topic:id"
@@ -307,8 +309,6 @@ def resolve_name(data: dict[str, Any], query: str, kinds: Sequence[str]) -> list
     namesake is told apart by the given name (Aset vs Olzhas Abishev), and words that are
     not part of the name (a role, a place) count when they appear in the description.
     """
-    from rapidfuzz import fuzz
-
     qfold = fold_key(query)
     if not qfold:
         return []
@@ -321,28 +321,33 @@ def resolve_name(data: dict[str, Any], query: str, kinds: Sequence[str]) -> list
     for t in data["topics"]:
         descriptions[f"topic:{t[0]}"] = t[3] or ""
     qnorm = normalize_text(query)
-    qlist = qfold.split()
-    spans = {" ".join(qlist[i:j]) for i in range(len(qlist)) for j in range(i + 1, min(len(qlist), i + 6) + 1)}
-    for tag, display, ffold, via in data["index"]["forms"]:
-        if tag.split(":", 1)[0] not in kinds:
-            continue
+    forms = [f for f in data["index"]["forms"] if f[0].split(":", 1)[0] in kinds]
+    for tag, display, ffold, via in forms:
         if normalize_text(display) == qnorm:
             score, how = 100.0, via
         elif ffold == qfold:
             score, how = 97.0, "folded"
         else:
-            # The best run of query words against the name; the other words are context
-            # (a role, a place) and cost a little, so a bare name beats a name plus noise.
-            score, how = 0.0, "fuzzy"
-            for span in spans:
-                ratio = fuzz.ratio(span, ffold)
-                if span != qfold:
-                    ratio -= 3.0
-                if ratio > score:
-                    score, how = ratio, ("name" if ratio >= 97.0 - 3.0 else "fuzzy")
+            continue
         prev = best.get(tag)
         if prev is None or score > prev.score:
             best[tag] = Candidate(tag, score, display, how)
+    if not best:
+        # No name as written: the best run of query words against each name. The other
+        # words are context (a role, a place) and cost a little, so a bare name wins.
+        from rapidfuzz import fuzz
+
+        qlist = qfold.split()
+        spans = {" ".join(qlist[i:j]) for i in range(len(qlist)) for j in range(i + 1, min(len(qlist), i + 6) + 1)}
+        for tag, display, ffold, _via in forms:
+            score, how = 0.0, "fuzzy"
+            for span in spans:
+                ratio = fuzz.ratio(span, ffold) - (0.0 if span == qfold else 3.0)
+                if ratio > score:
+                    score, how = ratio, ("name" if ratio >= 94.0 else "fuzzy")
+            prev = best.get(tag)
+            if prev is None or score > prev.score:
+                best[tag] = Candidate(tag, score, display, how)
     # Context: query words beyond the name that the description holds break ties.
     if len(qwords) > 1:
         for tag, cand in list(best.items()):
