@@ -251,7 +251,7 @@ class FactBase:
         if limit is not None and limit < 1:
             raise UsageError("--limit must be at least 1")
         ranked = self.searcher.rank(query, self._allowed(filters), limit)
-        return [Hit(self.claim_at(r.index), r.score, r.tier, Match(*r.match) if r.match else None) for r in ranked]
+        return [Hit(self.claim_at(r.position), r.score, r.tier, Match(*r.match) if r.match else None) for r in ranked]
 
     def select(self, filters: Filters) -> list[Claim]:
         """Every claim the filters allow, in fact-base order."""

@@ -111,7 +111,7 @@ def build_index(data: dict[str, Any]) -> dict[str, Any]:
 class Ranked(NamedTuple):
     """One ranked claim, by its position in the compiled fact base."""
 
-    index: int
+    position: int
     score: float
     tier: int
     match: tuple[str, str, str] | None  # (field, via, form)
@@ -289,7 +289,9 @@ class Searcher:
             within = 0.7 * coverage + 0.3 * text_cov - 0.05 * min(len(claim[CLAIM_TEXT]) / 400, 1.0)
             score = TIER_BASE[tier] + TIER_SPAN[tier] * max(0.0, min(within, 1.0))
             ranked.append(Ranked(ci, round(score, 1), tier, match))
-        ranked.sort(key=lambda r: (-r.tier, -r.score, len(self.claims[r.index][CLAIM_TEXT]), self.claims[r.index][CLAIM_ID]))
+        ranked.sort(
+            key=lambda r: (-r.tier, -r.score, len(self.claims[r.position][CLAIM_TEXT]), self.claims[r.position][CLAIM_ID])
+        )
         return ranked[:limit] if limit else ranked
 
 

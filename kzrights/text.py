@@ -99,10 +99,14 @@ _STRAY_DOT = re.compile(r"(?<![0-9])\.|\.(?![0-9])")  # keep 2.6 and 1.5 whole
 _THOUSANDS = re.compile(r"(?<=\d)[,\u202f\u2009 ](?=\d{3}(?!\d))")
 
 
-@lru_cache(maxsize=4096)
+_COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
+
+
 def _strip_marks(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    """Decompose and drop the combining marks: é -> e, ß stays, Cyrillic already mapped."""
+    if text.isascii():
+        return text
+    return _COMBINING.sub("", unicodedata.normalize("NFKD", text))
 
 
 def normalize_text(text: str) -> str:
@@ -112,8 +116,8 @@ def normalize_text(text: str) -> str:
     'qasym zhomart toqaev leader of the nation'
     """
     text = _THOUSANDS.sub("", text)  # 20,000 -> 20000, as users type it either way
-    text = _strip_marks(text.lower()).translate(_TRANSLATE)
-    text = _POSSESSIVE.sub("", _strip_marks(text))  # letters the table does not know, decomposed once more
+    text = _strip_marks(text.lower().translate(_TRANSLATE))
+    text = _POSSESSIVE.sub("", text)
     return _NON_WORD.sub(" ", _STRAY_DOT.sub(" ", text)).strip()
 
 
