@@ -111,6 +111,14 @@ def _print(renderable: Any) -> None:
         Console(highlight=False, soft_wrap=False).print(renderable)
 
 
+def _terminal() -> tuple[int, bool]:
+    """Width for wrapping and whether to colour: colour only on a terminal without NO_COLOR."""
+    import shutil
+
+    color = sys.stdout.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+    return shutil.get_terminal_size((80, 24)).columns, color
+
+
 def _load(facts: str | None) -> FactBase:
     return FactBase.load(facts)
 
@@ -364,38 +372,9 @@ def show(
             else:
                 _emit_claims(fb, [claim], fmt)
             return
-        from rich.text import Text
+        from .render import claim_card
 
-        from .render import inert
-
-        rep = fb.reports[claim.report]
-        t = Text()
-        t.append(inert(claim.claim) + "\n\n", style="bold")
-        t.append(f"{rep.author}, {rep.title}, {rep.publisher}" + (f", {rep.published}" if rep.published else "") + "\n")
-        t.append(f"Section: {claim.section}, paragraph {claim.para}\n", style="cyan")
-        if claim.date:
-            t.append(f"Date: {claim.date}\n", style="green")
-        for label, refs, kind in (
-            ("People", claim.people, "person"),
-            ("Organisations", claim.organizations, "organization"),
-            ("Places", claim.places, "place"),
-        ):
-            if refs:
-                t.append(f"{label}: " + inert(", ".join(fb.entity_name(kind, r) for r in refs)) + "\n")
-        if claim.topics:
-            t.append("Topics: " + ", ".join(fb.topics[x].label for x in claim.topics if x in fb.topics) + "\n")
-        if claim.note:
-            t.append(f"Curator's note: {inert(claim.note)}\n", style="italic")
-        for n in fb.notes_of(claim):
-            t.append(f"[{n.n}] ", style="bold")
-            t.append((inert(n.text) if n.text else f"{rep.note_style} {n.n} (its text is not in the fact base)") + "\n")
-        for ln, other in fb.related_claims(claim):
-            t.append(f"\n{ln.kind}: ", style="magenta")
-            t.append(f"{other.id} ({fb.citation(other)})\n  {inert(other.claim)}\n")
-            if ln.note:
-                t.append(f"  {inert(ln.note)}\n", style="italic")
-        t.append(f"\n{claim.id} · {claim.file}:{claim.line}", style="dim")
-        _print(t)
+        _out(claim_card(fb, claim, *_terminal()))
 
 
 @app.command()

@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 from .errors import NotFoundError, UsageError
 from .load import DATE_RE, load_compiled
 from .model import CategoryRating, Claim, Entity, Hit, Link, Match, Note, Rating, Report, Topic
-from .search import CLAIM_ID, Candidate, Searcher, resolve_name
+from .search import Candidate, Searcher, resolve_name, unpack
 
 ENTITY_KINDS = ("person", "organization", "place")
 CLOSE = 3.0  # candidates this close to the best are "did you mean" material
@@ -131,7 +131,9 @@ class FactBase:
     def claim_at(self, i: int) -> Claim:
         c = self._claims.get(i)
         if c is None:
-            r = self.data["claims"][i]
+            import marshal
+
+            r = marshal.loads(self.data["claims"][i])
             c = Claim(
                 id=r[0],
                 claim=r[1],
@@ -154,7 +156,7 @@ class FactBase:
 
     @cached_property
     def _position(self) -> dict[str, int]:
-        return {c[CLAIM_ID]: i for i, c in enumerate(self.data["claims"])}
+        return {cid: i for i, cid in enumerate(self.data["index"]["ids"])}
 
     def __len__(self) -> int:
         return len(self.data["claims"])
@@ -219,7 +221,7 @@ class FactBase:
         return self._label(tag)
 
     def tagged(self, tag: str) -> list[int]:
-        return list(self.data["index"]["by_tag"].get(tag, ()))
+        return list(unpack(self.data["index"]["by_tag"].get(tag, b"")))
 
     def _allowed(self, filters: Filters) -> set[int] | None:
         if not filters.active():
@@ -228,7 +230,8 @@ class FactBase:
         if filters.report:
             if filters.report not in self.reports:
                 raise UsageError(f"unknown report {filters.report!r} (known: {', '.join(self.reports)})")
-            allowed &= {i for i in allowed if self.data["claims"][i][2] == filters.report}
+            reports = self.data["index"]["reports"]
+            allowed &= {i for i in allowed if reports[i] == filters.report}
         for name, kinds in ((filters.person, ("person",)), (filters.org, ("organization",)), (filters.topic, ("topic",))):
             if name:
                 allowed &= set(self.tagged(self.resolve(name, kinds).tag))
@@ -237,7 +240,7 @@ class FactBase:
             hi = date_bounds(filters.until)[1] if filters.until else "9999"
             keep = set()
             for i in allowed:
-                d = self.data["claims"][i][6]
+                d = self.data["index"]["dates"][i]
                 if d:
                     start, end = date_bounds(d)
                     if end >= lo and start <= hi:
@@ -267,16 +270,16 @@ class FactBase:
         """(tag, number of claims) for every entity of ``kind`` or every topic."""
         by_tag = self.data["index"]["by_tag"]
         if kind == "topic":
-            return [(f"topic:{t}", len(by_tag.get(f"topic:{t}", ()))) for t in self.topics]
-        return [(tag, len(by_tag.get(tag, ()))) for tag, e in self.entities.items() if e.kind == kind]
+            return [(f"topic:{t}", len(by_tag.get(f"topic:{t}", b"")) // 4) for t in self.topics]
+        return [(tag, len(by_tag.get(tag, b"")) // 4) for tag, e in self.entities.items() if e.kind == kind]
 
     def related_claims(self, claim: Claim) -> list[tuple[Link, Claim]]:
         return [(ln, self.claim(ln.id)) for ln in claim.related if self.has_claim(ln.id)]
 
     def report_counts(self) -> dict[str, int]:
         out = dict.fromkeys(self.reports, 0)
-        for c in self.data["claims"]:
-            out[c[2]] = out.get(c[2], 0) + 1
+        for rep in self.data["index"]["reports"]:
+            out[rep] = out.get(rep, 0) + 1
         return out
 
 

@@ -24,7 +24,7 @@ from .schema import check
 
 ENV_FACTS = "KZRIGHTS_FACTS"
 ENV_CACHE = "KZRIGHTS_CACHE_DIR"
-CACHE_FORMAT = 6  # bump when the compiled layout changes
+CACHE_FORMAT = 9  # bump when the compiled layout changes
 
 ENTITY_FILES = {"people": "people.yaml", "organizations": "organizations.yaml", "places": "places.yaml"}
 SINGLE_FILES = ("sources.yaml", "people.yaml", "organizations.yaml", "places.yaml", "topics.yaml", "ratings.yaml")
@@ -198,6 +198,7 @@ class _Doc:
 
     def __init__(self, file: str, data: Any, lines: dict[tuple[Any, ...], int]):
         self.file = file
+        self.rel = file  # the path inside the fact base, for records that cite their file
         self.data = data
         self.lines = lines
 
@@ -310,6 +311,7 @@ def read_fact_base(root: Path, files: list[Path]) -> dict[str, Any]:
             problems.append(doc.problem(bad_path, f"{dotted}: {msg}" if dotted else msg))
             refused_records.add((id(doc), *bad_path[:2]))
         if is_claims:
+            doc.rel = f.relative_to(root).as_posix()
             claim_docs.append(doc)
         else:
             docs[kind] = doc
@@ -409,7 +411,7 @@ def read_fact_base(root: Path, files: list[Path]) -> dict[str, Any]:
                 for j, n in enumerate(c.get("notes") or []):
                     if n not in note_numbers:
                         problems.append(doc.problem((*path, "notes", j), f"report '{rep}' has no note {n}"))
-            claims.append({**c, "report": rep, "section": section, "file": doc.file, "line": doc.line(path)})
+            claims.append({**c, "report": rep, "section": section, "file": doc.rel, "line": doc.line(path)})
 
     # Links: every related id exists; the loader adds the reverse link, so a curator writes it once.
     links: dict[str, dict[str, dict[str, Any]]] = {c["id"]: {} for c in claims}
@@ -518,6 +520,13 @@ def compile_fact_base(raw: dict[str, Any]) -> dict[str, Any]:
         }
         for r in raw["ratings"]
     ]
-    data: dict[str, Any] = {"reports": reports, "entities": entities, "topics": topics, "claims": claims, "ratings": ratings}
-    data["index"] = build_index(data)
+    data: dict[str, Any] = {
+        "reports": reports,
+        "entities": entities,
+        "topics": topics,
+        # each claim marshalled on its own: a query decodes only the claims it shows
+        "claims": [marshal.dumps(c) for c in claims],
+        "ratings": ratings,
+        "index": build_index(claims, entities, topics),
+    }
     return data

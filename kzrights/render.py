@@ -169,6 +169,52 @@ def render_claim_rows(rows: Sequence[dict[str, Any]], fmt: Format) -> str:
     raise ValueError(fmt)
 
 
+# --------------------------------------------------------------------------- plain text
+
+
+def claim_card(fb: FactBase, claim: Claim, width: int = 80, color: bool = False) -> str:
+    """One claim in full, as wrapped plain text (``show``): no rich import for one record."""
+    import textwrap
+
+    def style(text: str, code: str) -> str:
+        return f"\x1b[{code}m{text}\x1b[0m" if color else text
+
+    def para(text: str, indent: str = "") -> list[str]:
+        return textwrap.wrap(inert(text), width=max(width, 30), initial_indent=indent, subsequent_indent=indent) or [indent]
+
+    rep = fb.reports.get(claim.report)
+    out = [style(line, "1") for line in para(claim.claim)]
+    out.append("")
+    if rep:
+        out += para(f"{rep.author}, {rep.title}, {rep.publisher}" + (f", {rep.published}" if rep.published else ""))
+    out.append(style(inert(f"Section: {claim.section}, paragraph {claim.para}"), "36"))
+    if claim.date:
+        out.append(style(f"Date: {claim.date}", "32"))
+    for label, refs, kind in (
+        ("People", claim.people, "person"),
+        ("Organisations", claim.organizations, "organization"),
+        ("Places", claim.places, "place"),
+    ):
+        if refs:
+            out += para(f"{label}: " + ", ".join(fb.entity_name(kind, r) for r in refs))
+    if claim.topics:
+        out += para("Topics: " + ", ".join(fb.topics[t].label for t in claim.topics if t in fb.topics))
+    if claim.note:
+        out += [style(line, "3") for line in para(f"Curator's note: {claim.note}")]
+    for n in fb.notes_of(claim):
+        text = n.text or f"{rep.note_style if rep else 'note'} {n.n} (its text is not in the fact base)"
+        out += para(f"[{n.n}] {text}")
+    for ln, other in fb.related_claims(claim):
+        out.append("")
+        out.append(style(f"{ln.kind}: ", "35") + inert(f"{other.id} ({fb.citation(other)})"))
+        out += para(other.claim, "  ")
+        if ln.note:
+            out += [style(line, "3") for line in para(ln.note, "  ")]
+    out.append("")
+    out.append(style(inert(f"{claim.id} · {claim.file}:{claim.line}"), "2"))
+    return "\n".join(out) + "\n"
+
+
 # --------------------------------------------------------------------------- rich tables
 
 
