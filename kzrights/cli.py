@@ -108,7 +108,8 @@ def _print(renderable: Any) -> None:
     from rich.console import Console
 
     with _pipe_guard():
-        Console(highlight=False, soft_wrap=False).print(renderable)
+        # markup and emoji off: no text of ours is ever read as markup ([bold], :smile:)
+        Console(highlight=False, soft_wrap=False, markup=False, emoji=False).print(renderable)
 
 
 def _terminal() -> tuple[int, bool]:
@@ -523,6 +524,163 @@ def export(
         fb = _load(facts)
         claims = fb.select(Filters(report=report))
         _out(render_claim_rows([claim_dict(fb, c) for c in claims], fmt))
+
+
+def _side_key(report: str) -> str:
+    """``fpc-2021`` -> ``fpc``: the JSON key prefix for a report's side of a comparison."""
+    return report.split("-", 1)[0]
+
+
+def _two_reports(fb: FactBase, left: str | None, right: str | None) -> tuple[str, str]:
+    ids = list(fb.reports)
+    left = left or (ids[0] if ids else None)
+    right = right or next((r for r in ids if r != left), None)
+    for opt, rep in (("--left", left), ("--right", right)):
+        if rep not in fb.reports:
+            raise UsageError(f"{opt}: unknown report {rep!r} (known: {', '.join(ids)})")
+    if left == right or left is None or right is None:
+        raise UsageError("compare needs two different reports")
+    return left, right
+
+
+@app.command()
+def compare(
+    subject: Annotated[str, typer.Argument(help="A person, organisation, topic, or words.")],
+    left: Annotated[
+        str | None, typer.Option("--left", help="Report for the left column (default: the first in sources.yaml).")
+    ] = None,
+    right: Annotated[str | None, typer.Option("--right", help="Report for the right column (default: the second).")] = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    fmt: FormatOpt = Format.table,
+    as_json: JsonOpt = False,
+    facts: FactsOpt = None,
+) -> None:
+    """Both reports side by side: linked claims on one row, each report's own claims below.
+
+    Example: kzrights compare "Tulesova"
+    """
+    with _errors():
+        from .factbase import compare as compare_claims
+        from .factbase import subject_claims
+        from .render import claim_dict, dumps
+
+        filters = _filters(None, None, None, None, since, until)
+        fb = _load(facts)
+        lrep, rrep = _two_reports(fb, left, right)
+        label, claims = subject_claims(fb, subject, filters)
+        cmp = compare_claims(fb, label, claims, lrep, rrep)
+        lkey, rkey = _side_key(lrep), _side_key(rrep)
+        fmt = _fmt(fmt, as_json)
+        if fmt is Format.json:
+            _out(
+                dumps(
+                    {
+                        "subject": label,
+                        "left": lrep,
+                        "right": rrep,
+                        "pairs": [
+                            {"kind": p.kind, "note": p.note, lkey: claim_dict(fb, p.left), rkey: claim_dict(fb, p.right)}
+                            for p in cmp.pairs
+                        ],
+                        f"{lkey}_only": [claim_dict(fb, x) for x in cmp.left_only],
+                        f"{rkey}_only": [claim_dict(fb, x) for x in cmp.right_only],
+                    }
+                )
+            )
+        elif fmt is Format.table:
+            from .render import comparison_table
+
+            _print(comparison_table(fb, cmp))
+        else:
+            raise UsageError("compare: accepted formats are table and json")
+        if not (cmp.pairs or cmp.left_only or cmp.right_only):
+            raise NotFoundError(f"nothing found for {subject!r}")
+
+
+@app.command()
+def conflicts(
+    report: ReportOpt = None,
+    fmt: FormatOpt = Format.table,
+    as_json: JsonOpt = False,
+    facts: FactsOpt = None,
+) -> None:
+    """Where the two reports differ, and every curator's note on a slip in a report's text.
+
+    Example: kzrights conflicts --json | jq '.differs | length'
+    """
+    with _errors():
+        from .factbase import conflicts as find_conflicts
+        from .render import claim_dict, dumps
+
+        fb = _load(facts)
+        differs, noted = find_conflicts(fb, report)
+        fmt = _fmt(fmt, as_json)
+        if fmt is Format.json:
+            _out(
+                dumps(
+                    {
+                        "differs": [
+                            {"note": p.note, "claims": [claim_dict(fb, p.left), claim_dict(fb, p.right)]} for p in differs
+                        ],
+                        "notes": [claim_dict(fb, x) for x in noted],
+                    }
+                )
+            )
+        elif fmt is Format.table:
+            from .render import conflicts_tables
+
+            for t in conflicts_tables(fb, differs, noted):
+                _print(t)
+        else:
+            raise UsageError("conflicts: accepted formats are table and json")
+
+
+@app.command()
+def timeline(
+    query: Annotated[str | None, typer.Argument(help="Optional: a person, organisation, topic or words.")] = None,
+    report: ReportOpt = None,
+    person: PersonOpt = None,
+    org: OrgOpt = None,
+    topic: TopicOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    fmt: FormatOpt = Format.table,
+    as_json: JsonOpt = False,
+    facts: FactsOpt = None,
+) -> None:
+    """Dated claims in order, both reports interleaved, grouped by year.
+
+    Example: kzrights timeline --since 2020-01 --until 2020-12 --topic elections
+    """
+    with _errors():
+        from .factbase import subject_claims
+        from .factbase import timeline as order_by_date
+        from .render import claim_dict, dumps, render_claim_rows
+
+        filters = _filters(report, person, org, topic, since, until)
+        fb = _load(facts)
+        if query is not None:
+            _, claims = subject_claims(fb, query, filters)
+        else:
+            claims = fb.select(filters)
+        dated, undated = order_by_date(claims)
+        fmt = _fmt(fmt, as_json)
+        if fmt is Format.json:
+            _out(dumps({"claims": [claim_dict(fb, x) for x in dated], "undated": undated}))
+        elif fmt is Format.table:
+            if dated:
+                from .render import timeline_table
+
+                _print(timeline_table(fb, dated))
+        else:
+            _out(render_claim_rows([claim_dict(fb, x) for x in dated], fmt))
+        if undated:
+            _say(f"{undated} undated claim(s) not shown")
+        if not dated:
+            raise NotFoundError(
+                "no dated claims" + (f" for {query!r}" if query else "") + (" with these filters" if filters.active() else "")
+            )
 
 
 def main() -> None:

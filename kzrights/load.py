@@ -61,13 +61,11 @@ def fact_files(root: Path) -> list[Path]:
     (curators' scratch files) are skipped."""
     files = [root / name for name in SINGLE_FILES if (root / name).is_file()]
     claims_dir = root / "claims"
-    if claims_dir.is_dir():
-        files += sorted(
-            p
-            for p in claims_dir.rglob("*.y*ml")
-            if p.suffix in (".yaml", ".yml") and not any(part.startswith("_") for part in p.relative_to(root).parts)
-        )
-    return files
+    found: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(claims_dir):  # os.walk: a third of rglob's cost
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("_"))
+        found += [os.path.join(dirpath, f) for f in filenames if f.endswith((".yaml", ".yml")) and not f.startswith("_")]
+    return files + [Path(f) for f in sorted(found)]
 
 
 def schema_dir(root: Path) -> Path:
@@ -80,10 +78,10 @@ def schema_dir(root: Path) -> Path:
 
 def _fingerprint(root: Path, files: Iterable[Path]) -> str:
     """Every fact file's path, size and mtime, as one string stored in the cache."""
-    parts = [f"{__version__}:{CACHE_FORMAT}:{root.resolve()}"]
+    parts = [f"{__version__}:{CACHE_FORMAT}:{os.path.realpath(root)}"]
     for f in files:
-        st = f.stat()
-        parts.append(f"{f.relative_to(root)}:{st.st_size}:{st.st_mtime_ns}")
+        st = os.stat(f)
+        parts.append(f"{f}:{st.st_size}:{st.st_mtime_ns}")
     return "\n".join(parts)
 
 
@@ -167,45 +165,67 @@ def load_compiled(explicit: str | os.PathLike[str] | None = None, use_cache: boo
 # --------------------------------------------------------------------------- reading YAML
 
 
+_LOADER: Any = None
+
+
 def _yaml_loader() -> Any:
-    import yaml
+    """libyaml's safe loader when present, noting duplicate keys as it builds each mapping
+    (PyYAML would silently keep the last value)."""
+    global _LOADER
+    if _LOADER is None:
+        import yaml
 
-    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
+        class Loader(base):  # type: ignore[misc, valid-type]
+            def __init__(self, stream: Any) -> None:
+                super().__init__(stream)
+                self.duplicates: list[tuple[int, str]] = []
 
-def _line_map(node: Any, path: tuple[Any, ...], out: dict[tuple[Any, ...], int], dups: list[tuple[int, str]]) -> None:
-    """Record the line of every value in a composed YAML node tree; note duplicate keys."""
-    import yaml
+            def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+                seen: set[Any] = set()
+                for key_node, _ in node.value:
+                    key = key_node.value
+                    if key in seen:
+                        self.duplicates.append(
+                            (key_node.start_mark.line + 1, f"duplicate key '{key}' (the later value would silently win)")
+                        )
+                    seen.add(key)
+                return super().construct_mapping(node, deep)
 
-    out[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
-        for key_node, value_node in node.value:
-            key = key_node.value
-            if key in seen:
-                dups.append((key_node.start_mark.line + 1, f"duplicate key '{key}' (the later value would silently win)"))
-            seen.add(key)
-            out[(*path, key)] = key_node.start_mark.line + 1
-            _line_map(value_node, (*path, key), out, dups)
-            out[(*path, key)] = key_node.start_mark.line + 1
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            _line_map(item, (*path, i), out, dups)
+        _LOADER = Loader
+    return _LOADER
 
 
 class _Doc:
-    """One parsed YAML file with a way to find the line of any value in it."""
+    """One parsed YAML file, with the line of any value found from its node tree on demand
+    (only a file with a problem needs lines)."""
 
-    def __init__(self, file: str, data: Any, lines: dict[tuple[Any, ...], int]):
+    def __init__(self, file: str, data: Any, node: Any):
         self.file = file
         self.rel = file  # the path inside the fact base, for records that cite their file
         self.data = data
-        self.lines = lines
+        self.node = node
 
     def line(self, path: tuple[Any, ...]) -> int:
-        while path and path not in self.lines:
-            path = path[:-1]
-        return self.lines.get(path, 1)
+        import yaml
+
+        node = self.node
+        line = node.start_mark.line + 1
+        for elem in path:
+            if isinstance(node, yaml.MappingNode):
+                for key_node, value_node in node.value:
+                    if key_node.value == elem:
+                        line, node = key_node.start_mark.line + 1, value_node
+                        break
+                else:
+                    return line
+            elif isinstance(node, yaml.SequenceNode) and isinstance(elem, int) and 0 <= elem < len(node.value):
+                node = node.value[elem]
+                line = node.start_mark.line + 1
+            else:
+                return line
+        return line
 
     def problem(self, path: tuple[Any, ...], message: str) -> Problem:
         return Problem(self.file, self.line(path), message)
@@ -243,15 +263,11 @@ def read_yaml(path: Path, display: str) -> tuple[_Doc | None, list[Problem]]:
         return None, [Problem(display, 0, f"malformed YAML: {exc}")]
     finally:
         loader.dispose()
-    lines: dict[tuple[Any, ...], int] = {}
-    dups: list[tuple[int, str]] = []
-    if node is not None:
-        _line_map(node, (), lines, dups)
-    problems = [Problem(display, ln, msg) for ln, msg in dups]
+    problems = [Problem(display, ln, msg) for ln, msg in loader.duplicates]
     if data is None:
         problems.append(Problem(display, 1, "is empty"))
         return None, problems
-    return _Doc(display, data, lines), problems
+    return _Doc(display, data, node), problems
 
 
 def _load_schemas(root: Path) -> dict[str, dict[str, Any]]:

@@ -7,7 +7,6 @@ control characters (terminal escapes) are made visible instead of being sent to 
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from enum import Enum
@@ -84,8 +83,15 @@ def entity_dict(fb: FactBase, entity: Entity, claims: Sequence[Claim] | None = N
     return out
 
 
-def dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, indent=2) + "\n"
+def dumps(value: Any, pretty: bool | None = None) -> str:
+    """JSON text: indented for a person at a terminal, one line for a pipe (jq indents it
+    anyway, and the compact encoder is the fast C one)."""
+    import json
+    import sys
+
+    if pretty is None:
+        pretty = sys.stdout.isatty()
+    return json.dumps(value, ensure_ascii=False, indent=2 if pretty else None) + "\n"
 
 
 # --------------------------------------------------------------------------- flat formats
@@ -161,6 +167,8 @@ def render_claim_rows(rows: Sequence[dict[str, Any]], fmt: Format) -> str:
     if fmt is Format.json:
         return dumps(list(rows))
     if fmt is Format.jsonl:
+        import json
+
         return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
     if fmt is Format.csv:
         return to_csv(rows)
@@ -307,4 +315,91 @@ def simple_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], title: s
         table.add_column(c, overflow="fold")
     for r in rows:
         table.add_row(*[inert(str(x)) if not hasattr(x, "__rich__") and not hasattr(x, "__rich_console__") else x for x in r])
+    return table
+
+
+def _claim_cell(fb: FactBase, claim: Claim) -> Any:
+    from rich.text import Text
+
+    t = Text(inert(claim.claim))
+    t.append(f"\n{inert(fb.citation(claim))}", style="cyan")
+    if claim.date:
+        t.append(f"  {claim.date}", style="green")
+    t.append(f"\n{claim.id}", style="dim")
+    return t
+
+
+_KIND_MARK = {"corroborates": "=", "complements": "+", "differs": "≠", "same-event": "~"}
+
+
+def comparison_table(fb: FactBase, cmp: Any) -> Any:
+    """Two columns, one per report: linked claims on one row (= corroborates, + complements,
+    ≠ differs), then each report's unlinked claims."""
+    from rich.table import Table
+    from rich.text import Text
+
+    left, right = fb.reports[cmp.left], fb.reports[cmp.right]
+    table = Table(
+        title=inert(
+            f"{cmp.subject}: {len(cmp.pairs)} linked, {len(cmp.left_only)} {left.short} only, "
+            f"{len(cmp.right_only)} {right.short} only"
+        ),
+        show_lines=True,
+        expand=True,
+        title_justify="left",
+    )
+    table.add_column(left.short, ratio=1, overflow="fold")
+    table.add_column("", width=1, no_wrap=True)
+    table.add_column(right.short, ratio=1, overflow="fold")
+    for p in cmp.pairs:
+        right_cell = _claim_cell(fb, p.right)
+        if p.note:
+            right_cell.append(f"\n{p.kind}: {inert(p.note)}", style="italic magenta")
+        table.add_row(_claim_cell(fb, p.left), Text(_KIND_MARK.get(p.kind, "~"), style="bold magenta"), right_cell)
+    for c in cmp.left_only:
+        table.add_row(_claim_cell(fb, c), "", "")
+    for c in cmp.right_only:
+        table.add_row("", "", _claim_cell(fb, c))
+    return table
+
+
+def conflicts_tables(fb: FactBase, differs: Sequence[Any], noted: Sequence[Claim]) -> list[Any]:
+    from rich.table import Table
+    from rich.text import Text
+
+    out = []
+    t = Table(title=f"Where the reports differ ({len(differs)})", show_lines=True, expand=True, title_justify="left")
+    t.add_column("Claim", ratio=2, overflow="fold")
+    t.add_column("Other report", ratio=2, overflow="fold")
+    t.add_column("Difference", ratio=1, overflow="fold", style="magenta")
+    for p in differs:
+        t.add_row(_claim_cell(fb, p.left), _claim_cell(fb, p.right), Text(inert(p.note or "")))
+    out.append(t)
+    n = Table(title=f"Curators' notes on the reports' text ({len(noted)})", show_lines=True, expand=True, title_justify="left")
+    n.add_column("Claim", ratio=2, overflow="fold")
+    n.add_column("Note", ratio=1, overflow="fold", style="italic")
+    for c in noted:
+        n.add_row(_claim_cell(fb, c), Text(inert(c.note or "")))
+    out.append(n)
+    return out
+
+
+def timeline_table(fb: FactBase, claims: Sequence[Claim]) -> Any:
+    """Claims in date order, a section per year."""
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(expand=True, show_lines=False, title=f"{len(claims)} dated claim(s)", title_justify="left")
+    table.add_column("Date", no_wrap=True, style="green", width=10)
+    table.add_column("Claim", ratio=3, overflow="fold")
+    table.add_column("Source", ratio=1, overflow="fold", style="cyan")
+    year = None
+    for c in claims:
+        y = (c.date or "")[:4]
+        if y != year:
+            if year is not None:
+                table.add_section()
+            table.add_row(Text(y, style="bold"), "", "")
+            year = y
+        table.add_row(c.date or "", Text(inert(c.claim)), Text(inert(fb.citation(c) + "\n" + c.id)))
     return table

@@ -11,7 +11,6 @@ for no gain on files this small.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
@@ -53,56 +52,65 @@ def _describe(value: Any) -> str:
     return names.get(kind, f"a {kind} (quote it to make it a string)")
 
 
-def check(value: Any, schema: dict[str, Any], path: Path = ()) -> Iterator[tuple[Path, str]]:
-    """Yield ``(path, message)`` for every way ``value`` breaks ``schema``."""
+def check(value: Any, schema: dict[str, Any], path: Path = ()) -> list[tuple[Path, str]]:
+    """Every ``(path, message)`` for the ways ``value`` breaks ``schema`` (empty when valid)."""
+    out: list[tuple[Path, str]] = []
+    _check(value, schema, path, out)
+    return out
+
+
+def _check(value: Any, schema: dict[str, Any], path: Path, out: list[tuple[Path, str]]) -> None:
     if "oneOf" in schema:
         options = schema["oneOf"]
-        if not any(not list(check(value, s, path)) for s in options):
+        if not any(not check(value, s, path) for s in options):
             # Report against the option whose type fits, if any, for a useful message.
             fitting = [s for s in options if "type" not in s or _type_ok(value, s["type"])]
             if fitting:
-                yield from check(value, fitting[0], path)
+                _check(value, fitting[0], path, out)
             else:
-                yield path, f"has the wrong type: {_describe(value)}"
+                out.append((path, f"has the wrong type: {_describe(value)}"))
         return
     expected = schema.get("type")
     if expected is not None:
-        names = expected if isinstance(expected, list) else [expected]
+        names = expected if isinstance(expected, list) else (expected,)
         if not any(_type_ok(value, n) for n in names):
-            yield path, f"must be {' or '.join(names)}, not {_describe(value)}"
+            out.append((path, f"must be {' or '.join(names)}, not {_describe(value)}"))
             return
     if "enum" in schema and value not in schema["enum"]:
-        yield path, f"must be one of {', '.join(map(str, schema['enum']))}, not {value!r}"
+        out.append((path, f"must be one of {', '.join(map(str, schema['enum']))}, not {value!r}"))
     if isinstance(value, str):
-        if len(value.strip()) < schema.get("minLength", 0):
-            yield path, "must not be empty"
+        if "minLength" in schema and len(value.strip()) < schema["minLength"]:
+            out.append((path, "must not be empty"))
         if "maxLength" in schema and len(value) > schema["maxLength"]:
-            yield path, f"is {len(value)} characters long; the limit is {schema['maxLength']}"
+            out.append((path, f"is {len(value)} characters long; the limit is {schema['maxLength']}"))
         if "pattern" in schema and not _regex(schema["pattern"]).search(value):
             why = schema.get("errorMessage") or f"does not match the form {schema['pattern']}"
-            yield path, f"{value!r} {why}"
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and "minimum" in schema and value < schema["minimum"]:
-        yield path, f"must be at least {schema['minimum']}, not {value}"
-    if isinstance(value, dict):
+            out.append((path, f"{value!r} {why}"))
+    elif isinstance(value, dict):
         props = schema.get("properties", {})
-        for key in schema.get("required", []):
+        required = schema.get("required", ())
+        for key in required:
             if key not in value or value[key] is None:
-                yield path, f"missing required field '{key}'"
+                out.append((path, f"missing required field '{key}'"))
+        closed = schema.get("additionalProperties", True) is False
         for key, item in value.items():
-            if key in props:
-                if item is not None or key in schema.get("required", []):
-                    yield from check(item, props[key], (*path, key))
-            elif schema.get("additionalProperties", True) is False:
+            sub = props.get(key)
+            if sub is not None:
+                if item is not None or key in required:
+                    _check(item, sub, (*path, key), out)
+            elif closed:
                 known = ", ".join(sorted(props))
-                yield (*path, key), f"unknown field '{key}' (known fields: {known})"
-    if isinstance(value, list):
+                out.append(((*path, key), f"unknown field '{key}' (known fields: {known})"))
+    elif isinstance(value, list):
         items = schema.get("items")
         if items is not None:
             for i, item in enumerate(value):
-                yield from check(item, items, (*path, i))
+                _check(item, items, (*path, i), out)
         if schema.get("uniqueItems"):
             seen: list[Any] = []
             for i, item in enumerate(value):
                 if item in seen:
-                    yield (*path, i), f"repeats {item!r}"
+                    out.append(((*path, i), f"repeats {item!r}"))
                 seen.append(item)
+    elif isinstance(value, (int, float)) and not isinstance(value, bool) and "minimum" in schema and value < schema["minimum"]:
+        out.append((path, f"must be at least {schema['minimum']}, not {value}"))
