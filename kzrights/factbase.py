@@ -176,9 +176,13 @@ class FactBase:
             raise NotFoundError(f"no claim with id {claim_id!r}", close)
         return self.claim_at(i)
 
+    @cached_property
+    def _names(self) -> dict[str, str]:
+        return {f"{e[0]}:{e[1]}": e[2] for e in self.data["entities"]}
+
     def entity_name(self, kind: str, ref: str) -> str:
-        e = self.entities.get(f"{kind}:{ref}")
-        return e.name if e else ref
+        """The display name of an entity (no records built: every claim shown asks this)."""
+        return self._names.get(f"{kind}:{ref}", ref)
 
     def notes_of(self, claim: Claim) -> list[Note]:
         notes = self.reports[claim.report].notes

@@ -24,7 +24,7 @@ from .schema import check
 
 ENV_FACTS = "KZRIGHTS_FACTS"
 ENV_CACHE = "KZRIGHTS_CACHE_DIR"
-CACHE_FORMAT = 9  # bump when the compiled layout changes
+CACHE_FORMAT = 11  # bump when the compiled layout changes
 
 ENTITY_FILES = {"people": "people.yaml", "organizations": "organizations.yaml", "places": "places.yaml"}
 SINGLE_FILES = ("sources.yaml", "people.yaml", "organizations.yaml", "places.yaml", "topics.yaml", "ratings.yaml")
@@ -76,9 +76,15 @@ def schema_dir(root: Path) -> Path:
 # --------------------------------------------------------------------------- caching
 
 
+def _schema_stamp(root: Path) -> str:
+    """The schemas the files were checked against: a new schema means checking again."""
+    d = schema_dir(root)
+    return ";".join(f"{f.name}:{f.stat().st_size}:{f.stat().st_mtime_ns}" for f in sorted(d.glob("*.schema.json")))
+
+
 def _fingerprint(root: Path, files: Iterable[Path]) -> str:
     """Every fact file's path, size and mtime, as one string stored in the cache."""
-    parts = [f"{__version__}:{CACHE_FORMAT}:{os.path.realpath(root)}"]
+    parts = [f"{__version__}:{CACHE_FORMAT}:{os.path.realpath(root)}", _schema_stamp(root)]
     for f in files:
         st = os.stat(f)
         parts.append(f"{f}:{st.st_size}:{st.st_mtime_ns}")
@@ -154,7 +160,13 @@ def load_compiled(explicit: str | os.PathLike[str] | None = None, use_cache: boo
     path = _cache_path(root) if use_cache else None
     data = _read_cache(path, fingerprint)
     if data is None:
-        raw = read_fact_base(root, files)
+        # Rebuild. Files unchanged since the last good read come from the per-file cache,
+        # already parsed and checked; only the edited ones are parsed again.
+        units_path = path.with_name(path.name.replace("factbase-", "files-")) if path else None
+        units_key = f"{__version__}:{CACHE_FORMAT}:{_schema_stamp(root)}"
+        units = _read_cache(units_path, units_key) if units_path else None
+        raw = read_fact_base(root, files, (units or {}).get("files", {}))
+        _write_cache(units_path, {"fingerprint": units_key, "files": raw.pop("units")})
         data = compile_fact_base(raw)
         data["fingerprint"] = fingerprint
         data["root"] = str(root)
@@ -201,16 +213,25 @@ class _Doc:
     """One parsed YAML file, with the line of any value found from its node tree on demand
     (only a file with a problem needs lines)."""
 
-    def __init__(self, file: str, data: Any, node: Any):
+    def __init__(self, file: str, data: Any, node: Any, source: Path | None = None):
         self.file = file
         self.rel = file  # the path inside the fact base, for records that cite their file
         self.data = data
         self.node = node
+        self.source = source  # to parse again for lines when the data came from the cache
 
     def line(self, path: tuple[Any, ...]) -> int:
         import yaml
 
+        if self.node is None and self.source is not None:
+            loader = _yaml_loader()(self.source.read_text(encoding="utf-8"))
+            try:
+                self.node = loader.get_single_node()
+            finally:
+                loader.dispose()
         node = self.node
+        if node is None:
+            return 1
         line = node.start_mark.line + 1
         for elem in path:
             if isinstance(node, yaml.MappingNode):
@@ -296,8 +317,17 @@ def _valid_date(value: str) -> str | None:
     return None
 
 
-def read_fact_base(root: Path, files: list[Path]) -> dict[str, Any]:
-    """Read and check every file; raise ``FactBaseError`` listing all problems found."""
+def read_fact_base(root: Path, files: list[Path], units: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Read and check every file; raise ``FactBaseError`` listing all problems found.
+
+    ``units`` holds files read before (path -> stamp, data, per-claim search terms); a
+    file whose size and mtime still match is not parsed or schema-checked again. The
+    result's ``units`` are the files that passed the per-file checks, for next time.
+    """
+    from .search import claim_terms
+
+    units = units or {}
+    new_units: dict[str, Any] = {}
     problems: list[Problem] = []
     schemas = _load_schemas(root)
     docs: dict[str, _Doc] = {}
@@ -311,21 +341,45 @@ def read_fact_base(root: Path, files: list[Path]) -> dict[str, Any]:
 
     unread: set[str] = set()  # kinds with a file that could not be read at all
     refused_records: set[tuple[Any, ...]] = set()  # (doc, list key, index) the schema refused
+    terms: dict[int, list[Any]] = {}  # id(doc) -> per-claim search terms
+    lines_of: dict[int, list[int]] = {}  # id(doc) -> each claim's line
     for f in files:
-        doc, probs = read_yaml(f, rel(f))
-        problems += probs
         is_claims = f.parent != root
         kind = "claims" if is_claims else f.stem
-        if doc is None:
-            unread.add(kind)
-            continue
-        if not isinstance(doc.data, dict):
-            problems.append(doc.problem((), f"must be a mapping with the key(s) {', '.join(schemas[kind].get('required', []))}"))
-            continue
-        for bad_path, msg in check(doc.data, schemas[kind]):
-            dotted = ".".join(str(p) for p in bad_path)
-            problems.append(doc.problem(bad_path, f"{dotted}: {msg}" if dotted else msg))
-            refused_records.add((id(doc), *bad_path[:2]))
+        key = f.relative_to(root).as_posix()
+        st = f.stat()
+        stamp = f"{st.st_size}:{st.st_mtime_ns}"
+        unit = units.get(key)
+        if unit is not None and unit[0] == stamp:
+            doc: _Doc | None = _Doc(rel(f), unit[1], None, f)
+            assert doc is not None
+            if is_claims:
+                terms[id(doc)] = unit[2]
+                lines_of[id(doc)] = unit[3]
+            new_units[key] = unit
+        else:
+            doc, probs = read_yaml(f, rel(f))
+            problems += probs
+            if doc is None:
+                unread.add(kind)
+                continue
+            doc.source = f
+            if not isinstance(doc.data, dict):
+                problems.append(
+                    doc.problem((), f"must be a mapping with the key(s) {', '.join(schemas[kind].get('required', []))}")
+                )
+                continue
+            found = check(doc.data, schemas[kind])
+            for bad_path, msg in found:
+                dotted = ".".join(str(p) for p in bad_path)
+                problems.append(doc.problem(bad_path, f"{dotted}: {msg}" if dotted else msg))
+                refused_records.add((id(doc), *bad_path[:2]))
+            if not found and not probs:
+                derived = [claim_terms(c["claim"]) for c in doc.data["claims"]] if is_claims else []
+                claim_lines = [doc.line(("claims", i)) for i in range(len(derived))]
+                new_units[key] = [stamp, doc.data, derived, claim_lines]
+                terms[id(doc)] = derived
+                lines_of[id(doc)] = claim_lines
         if is_claims:
             doc.rel = f.relative_to(root).as_posix()
             claim_docs.append(doc)
@@ -427,7 +481,17 @@ def read_fact_base(root: Path, files: list[Path]) -> dict[str, Any]:
                 for j, n in enumerate(c.get("notes") or []):
                     if n not in note_numbers:
                         problems.append(doc.problem((*path, "notes", j), f"report '{rep}' has no note {n}"))
-            claims.append({**c, "report": rep, "section": section, "file": doc.rel, "line": doc.line(path)})
+            doc_terms, doc_lines = terms.get(id(doc)), lines_of.get(id(doc))
+            claims.append(
+                {
+                    **c,
+                    "report": rep,
+                    "section": section,
+                    "file": doc.rel,
+                    "line": doc_lines[i] if doc_lines else doc.line(path),
+                    "terms": doc_terms[i] if doc_terms else None,
+                }
+            )
 
     # Links: every related id exists; the loader adds the reverse link, so a curator writes it once.
     links: dict[str, dict[str, dict[str, Any]]] = {c["id"]: {} for c in claims}
@@ -464,7 +528,7 @@ def read_fact_base(root: Path, files: list[Path]) -> dict[str, Any]:
         raise FactBaseError(problems)
     for c in claims:
         c["related"] = list(links[c["id"]].values())
-    return {"reports": list(reports.values()), "entities": entities, "claims": claims, "ratings": ratings}
+    return {"reports": list(reports.values()), "entities": entities, "claims": claims, "ratings": ratings, "units": new_units}
 
 
 # --------------------------------------------------------------------------- compiling
@@ -501,6 +565,7 @@ def compile_fact_base(raw: dict[str, Any]) -> dict[str, Any]:
                 [singular, e["id"], e["name"], _strs(e.get("aliases")), e.get("description"), e.get("role"), e.get("kind")]
             )
     topics = [[t["id"], t["label"], _strs(t.get("aliases")), t.get("description")] for t in raw["entities"]["topics"].values()]
+    report_of = {c["id"]: c["report"] for c in raw["claims"]}
     claims = [
         [
             c["id"],
@@ -515,7 +580,7 @@ def compile_fact_base(raw: dict[str, Any]) -> dict[str, Any]:
             _strs(c.get("places")),
             _strs(c.get("topics")),
             c.get("note"),
-            [[ln["id"], ln["kind"], ln.get("note")] for ln in c["related"]],
+            [[ln["id"], ln["kind"], ln.get("note"), report_of[ln["id"]]] for ln in c["related"]],
             c["file"],
             c["line"],
         ]
@@ -543,6 +608,6 @@ def compile_fact_base(raw: dict[str, Any]) -> dict[str, Any]:
         # each claim marshalled on its own: a query decodes only the claims it shows
         "claims": [marshal.dumps(c) for c in claims],
         "ratings": ratings,
-        "index": build_index(claims, entities, topics),
+        "index": build_index(claims, entities, topics, [c["terms"] for c in raw["claims"]]),
     }
     return data

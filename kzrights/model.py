@@ -54,6 +54,7 @@ class Link(NamedTuple):
     id: str
     kind: str = "same-event"  # corroborates | complements | differs | same-event
     note: str | None = None
+    report: str | None = None  # the linked claim's report
 
 
 class Claim(NamedTuple):

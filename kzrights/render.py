@@ -60,10 +60,7 @@ def claim_dict(fb: FactBase, claim: Claim, hit: Hit | None = None) -> dict[str, 
             "citation": fb.citation(claim),
         },
         "note": claim.note,
-        "related": [
-            {"id": ln.id, "kind": ln.kind, "note": ln.note, "report": fb.claim(ln.id).report if fb.has_claim(ln.id) else None}
-            for ln in claim.related
-        ],
+        "related": [{"id": ln.id, "kind": ln.kind, "note": ln.note, "report": ln.report} for ln in claim.related],
     }
     if hit is not None:
         out["score"] = hit.score

@@ -64,27 +64,38 @@ def content_words(words: Iterable[str]) -> list[str]:
     return [w for w in words if w not in STOPWORDS]
 
 
+def claim_terms(text: str) -> list[Any]:
+    """A claim's normalised text and its distinct words as [folded key, word as written]."""
+    norm = normalize_text(text)
+    seen: dict[str, str] = {}
+    for w in content_words(norm.split()):
+        seen.setdefault(fold_word(w), w)
+    return [norm, [[k, w] for k, w in seen.items()]]
+
+
 def build_index(
-    claims: Sequence[Sequence[Any]], entities: Sequence[Sequence[Any]], topics: Sequence[Sequence[Any]]
+    claims: Sequence[Sequence[Any]],
+    entities: Sequence[Sequence[Any]],
+    topics: Sequence[Sequence[Any]],
+    terms: Sequence[list[Any] | None] | None = None,
 ) -> dict[str, Any]:
     """Everything a query needs, computed once: postings by folded word, the claims of
-    each entity and topic, every name form to look for in a query, and per-claim columns."""
+    each entity and topic, every name form to look for in a query, and per-claim columns.
+    ``terms`` may give each claim's ``claim_terms`` already computed."""
     postings: dict[str, list[int]] = {}
     surface: dict[str, str] = {}  # a word as written, for each folded key (shown in "matched")
     texts: list[str] = []
     by_tag: dict[str, list[int]] = {}
     for i, c in enumerate(claims):
-        text = normalize_text(c[CLAIM_TEXT])
-        texts.append(text)
-        keys = set()
-        for w in content_words(text.split()):
-            key = fold_word(w)
-            keys.add(key)
-            surface.setdefault(key, w)
-        if c[CLAIM_DATE]:
-            keys.add(c[CLAIM_DATE][:4])
-        for key in keys:
+        known = terms[i] if terms else None
+        norm, words = known if known else claim_terms(c[CLAIM_TEXT])
+        texts.append(norm)
+        for key, w in words:
             postings.setdefault(key, []).append(i)
+            surface.setdefault(key, w)
+        year = c[CLAIM_DATE][:4] if c[CLAIM_DATE] else None
+        if year and not any(k == year for k, _ in words):
+            postings.setdefault(year, []).append(i)
         for field, kind in TAG_FIELDS:
             for ref in c[field]:
                 by_tag.setdefault(f"{kind}:{ref}", []).append(i)
@@ -112,7 +123,11 @@ def build_index(
                 entry = partials.setdefault(" ".join(words[i:j]), [])
                 if fi not in entry:
                     entry.append(fi)
+    form_keys: dict[str, list[int]] = {}
+    for fi, f in enumerate(forms):
+        form_keys.setdefault(f[2], []).append(fi)
     return {
+        "form_keys": form_keys,
         "texts": texts,
         "ids": [c[CLAIM_ID] for c in claims],
         "reports": [c[CLAIM_REPORT] for c in claims],
@@ -149,7 +164,6 @@ class Searcher:
     def __init__(self, data: dict[str, Any]):
         self.data = data
         self.index = data["index"]
-        self._form_map: dict[str, list[list[Any]]] | None = None
         self._vocab: list[str] | None = None
 
     @property
@@ -160,15 +174,6 @@ class Searcher:
         return self._vocab
 
     # -- vocabulary look-ups -------------------------------------------------------------
-
-    @property
-    def form_map(self) -> dict[str, list[list[Any]]]:
-        if self._form_map is None:
-            m: dict[str, list[list[Any]]] = {}
-            for f in self.index["forms"]:
-                m.setdefault(f[2], []).append(f)
-            self._form_map = m
-        return self._form_map
 
     def _word_keys(self, word: str) -> list[tuple[str, float, str]]:
         """Index keys that match one query word: (key, weight, via)."""
@@ -197,7 +202,7 @@ class Searcher:
     def _spans(self, folds: Sequence[str], content: set[int]) -> list[tuple[int, int, list[Any], float, str]]:
         """Entity and topic names inside the query: (start, end, form, weight, via)."""
         found = []
-        fmap = self.form_map
+        forms, form_keys = self.index["forms"], self.index["form_keys"]
         n = len(folds)
         covered: set[tuple[int, int]] = set()
         for i in range(n):
@@ -205,7 +210,7 @@ class Searcher:
                 if not any(k in content for k in range(i, j)):
                     continue
                 key = " ".join(folds[i:j])
-                for form in fmap.get(key, ()):
+                for form in (forms[fi] for fi in form_keys.get(key, ())):
                     found.append((i, j, form, 1.0, form[3]))
                     covered.add((i, j))
                 for fi in self.index["partials"].get(key, ()):
@@ -226,12 +231,12 @@ class Searcher:
         if spans:
             from rapidfuzz import fuzz, process
 
-            keys = list(fmap)
+            keys = list(form_keys)
             for i, j in spans:
                 key = " ".join(folds[i:j])
                 cutoff = 85 if len(key) >= 8 else 90
                 for cand, score, _ in process.extract(key, keys, scorer=fuzz.ratio, score_cutoff=cutoff, limit=4):
-                    for form in fmap[cand]:
+                    for form in (forms[fi] for fi in form_keys[cand]):
                         found.append((i, j, form, 0.85 * score / 100, "fuzzy"))
         return found
 

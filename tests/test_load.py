@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
 
 from kzrights.errors import FactBaseError
 from kzrights.factbase import FactBase
-from kzrights.load import cache_dir
+from kzrights.load import cache_dir, packaged_facts_dir
 
 POLITICS = Path("claims") / "rep-a" / "politics.yaml"
 
@@ -236,6 +237,25 @@ def test_edits_are_picked_up_without_a_manual_step(run, mini: Path) -> None:
     replace(mini, Path("claims") / "rep-a" / "media-freedom.yaml", "ranks 155th", "ranks 155th (Zanzibarian test edit)")
     r = run("search", "Zanzibarian", "--json", "--facts", str(mini))
     assert r.exit_code == 0 and "Zanzibarian" in r.stdout
+
+
+def test_problem_in_an_unchanged_file_keeps_its_line(run, mini: Path) -> None:
+    # The first run caches every file; the edit below touches people.yaml only, so the
+    # claims file is not parsed again, yet its problem must still name the right line.
+    assert run("search", "Mamai", "--facts", str(mini)).exit_code == 0
+    replace(mini, "people.yaml", "  - id: nursultan-nazarbayev", "  - id: nursultan-nazarbayev-renamed")
+    assert problems(run, mini) == ["claims/rep-a/politics.yaml:15: unknown person id 'nursultan-nazarbayev'"]
+
+
+def test_a_new_schema_checks_every_file_again(run, mini: Path) -> None:
+    assert run("search", "Mamai", "--facts", str(mini)).exit_code == 0
+    schema_dir = mini / "schema"
+    shutil.copytree(packaged_facts_dir() / "schema", schema_dir)
+    claims_schema = schema_dir / "claims.schema.json"
+    claims_schema.write_text(
+        claims_schema.read_text(encoding="utf-8").replace('"maxLength": 400', '"maxLength": 60'), encoding="utf-8"
+    )
+    assert any("the limit is 60" in line for line in problems(run, mini))
 
 
 def test_corrupt_cache_is_rebuilt(run, mini: Path, _own_cache: Path) -> None:
