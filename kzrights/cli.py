@@ -10,6 +10,8 @@ import os
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from enum import Enum
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -26,6 +28,29 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+
+def _complete(kinds: tuple[str, ...]) -> Any:
+    """Shell completion of names: the names and aliases of the given kinds that start with
+    what was typed (case and accents aside), else those that start with its folded spelling."""
+
+    def complete(incomplete: str) -> list[str]:
+        from .text import fold_key, normalize_text
+
+        try:
+            fb = FactBase.load(os.environ.get("KZRIGHTS_FACTS"))
+        except KzrightsError:
+            return []
+        forms = [f for f in fb.data["index"]["forms"] if f[0].split(":", 1)[0] in kinds]
+        typed = normalize_text(incomplete)
+        names = {f[1] for f in forms if f[4].startswith(typed)}
+        if not names:  # nothing as typed: try the folded spelling (Janb... finds Zhanbolat)
+            folded = fold_key(incomplete)
+            names = {f[1] for f in forms if f[2].startswith(folded)}
+        return sorted(names)[:50]
+
+    return complete
+
+
 FactsOpt = Annotated[
     str | None,
     typer.Option(
@@ -36,9 +61,23 @@ FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format
 JsonOpt = Annotated[bool, typer.Option("--json", help="Same as --format json.")]
 LimitOpt = Annotated[int, typer.Option("--limit", "-n", help="Most results to show.", min=1)]
 ReportOpt = Annotated[str | None, typer.Option("--report", "-r", help="Only claims from this report id (fpc-2021, nit-2021).")]
-PersonOpt = Annotated[str | None, typer.Option("--person", "-p", help="Only claims about this person (any spelling).")]
-OrgOpt = Annotated[str | None, typer.Option("--org", "-o", help="Only claims about this organisation (name or abbreviation).")]
-TopicOpt = Annotated[str | None, typer.Option("--topic", "-t", help="Only claims on this topic (label or synonym).")]
+PersonOpt = Annotated[
+    str | None,
+    typer.Option("--person", "-p", help="Only claims about this person (any spelling).", autocompletion=_complete(("person",))),
+]
+OrgOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--org",
+        "-o",
+        help="Only claims about this organisation (name or abbreviation).",
+        autocompletion=_complete(("organization",)),
+    ),
+]
+TopicOpt = Annotated[
+    str | None,
+    typer.Option("--topic", "-t", help="Only claims on this topic (label or synonym).", autocompletion=_complete(("topic",))),
+]
 SinceOpt = Annotated[
     str | None,
     typer.Option("--since", help="Only claims dated in or after YYYY[-MM[-DD]] (overlap: 2020 counts for --since 2020-06)."),
@@ -138,15 +177,22 @@ def _filters(
     return Filters(report, person, org, topic, since, until)
 
 
-def _emit_claims(fb: FactBase, items: Sequence[Any], fmt: Format, query: str | None = None, title: str | None = None) -> None:
+def _emit_claims(
+    fb: FactBase, items: Sequence[Any], fmt: Format, query: str | None = None, title: str | None = None, cite: bool = False
+) -> None:
     from .model import Hit
     from .render import claim_dict, claims_table, render_claim_rows
 
     if fmt is Format.table:
         if items:
-            _print(claims_table(fb, items, query, title))
+            _print(claims_table(fb, items, query, title, cite=cite))
         return
     rows = [claim_dict(fb, i.claim, i) if isinstance(i, Hit) else claim_dict(fb, i) for i in items]
+    if cite:
+        from .cite import cite_text
+
+        for row, item in zip(rows, items, strict=True):
+            row["cite"] = cite_text(fb, item.claim if isinstance(item, Hit) else item)
     _out(render_claim_rows(rows, fmt))
 
 
@@ -163,6 +209,7 @@ def search(
     since: SinceOpt = None,
     until: UntilOpt = None,
     limit: LimitOpt = 10,
+    cite: Annotated[bool, typer.Option("--cite", help="Add a ready-to-paste text citation to every result.")] = False,
     fmt: FormatOpt = Format.table,
     as_json: JsonOpt = False,
     facts: FactsOpt = None,
@@ -178,7 +225,7 @@ def search(
         fb = _load(facts)
         hits = fb.search(query, filters, limit)
         fmt = _fmt(fmt, as_json)
-        _emit_claims(fb, hits, fmt, query, title=f"{len(hits)} result(s) for {query!r}")
+        _emit_claims(fb, hits, fmt, query, title=f"{len(hits)} result(s) for {query!r}", cite=cite)
         if not hits:
             raise NotFoundError(f"nothing found for {query!r}" + (" with these filters" if filters.active() else ""))
 
@@ -237,7 +284,11 @@ def _entity_command(kind: str, name: str, fmt: Format, filters: Filters, facts: 
 @app.command()
 def person(
     name: Annotated[
-        str, typer.Argument(help="A name in any spelling, Latin or Cyrillic; add a role or place to pick among namesakes.")
+        str,
+        typer.Argument(
+            help="A name in any spelling, Latin or Cyrillic; add a role or place to pick among namesakes.",
+            autocompletion=_complete(("person",)),
+        ),
     ],
     report: ReportOpt = None,
     topic: TopicOpt = None,
@@ -258,7 +309,9 @@ def person(
 
 @app.command()
 def org(
-    name: Annotated[str, typer.Argument(help="A name or abbreviation (DVK, QDT, OSDP ...).")],
+    name: Annotated[
+        str, typer.Argument(help="A name or abbreviation (DVK, QDT, OSDP ...).", autocompletion=_complete(("organization",)))
+    ],
     report: ReportOpt = None,
     topic: TopicOpt = None,
     since: SinceOpt = None,
@@ -278,7 +331,12 @@ def org(
 
 @app.command()
 def topic(
-    name: Annotated[str, typer.Argument(help="A topic label or synonym (media freedom, torture, trade unions ...).")],
+    name: Annotated[
+        str,
+        typer.Argument(
+            help="A topic label or synonym (media freedom, torture, trade unions ...).", autocompletion=_complete(("topic",))
+        ),
+    ],
     report: ReportOpt = None,
     person: PersonOpt = None,
     since: SinceOpt = None,
@@ -504,31 +562,143 @@ def validate(facts: FactsOpt = None) -> None:
         )
 
 
+class ExportFormat(str, Enum):
+    jsonl = "jsonl"
+    json = "json"
+    csv = "csv"
+    markdown = "markdown"
+    sqlite = "sqlite"
+
+
 @app.command()
 def export(
     fmt: Annotated[
-        Format, typer.Option("--format", "-f", help="jsonl, json, csv or markdown.", case_sensitive=False)
-    ] = Format.jsonl,
+        ExportFormat, typer.Option("--format", "-f", help="jsonl, json, csv, markdown or sqlite.", case_sensitive=False)
+    ] = (ExportFormat.jsonl),
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-O", help="sqlite: the database file. csv: a folder for one CSV per table. Others: stdout."),
+    ] = None,
     report: ReportOpt = None,
     facts: FactsOpt = None,
 ) -> None:
-    """Every claim, in the same object shape as search results.
+    """Every claim in the same shape as search results, or the whole fact base as tables.
 
-    Example: kzrights export --format jsonl > claims.jsonl
+    Examples: kzrights export --format jsonl > claims.jsonl;
+    kzrights export --format sqlite --output kzrights.db && datasette kzrights.db --metadata kzrights.metadata.json
     """
     with _errors():
-        if fmt is Format.table:
-            raise UsageError("export: accepted formats are jsonl, json, csv, markdown")
+        fb = _load(facts)
+        if fmt is ExportFormat.sqlite or (fmt is ExportFormat.csv and output is not None):
+            from .export import to_csv_folder, to_sqlite, write_metadata
+
+            if output is None:
+                raise UsageError("export --format sqlite needs --output FILE")
+            if report:
+                raise UsageError("--report does not apply to table exports: they hold the whole fact base")
+            if fmt is ExportFormat.sqlite:
+                counts = to_sqlite(fb, output)
+                meta = write_metadata(fb, output)
+                _say(
+                    f"wrote {output} ({counts['claims']} claims, {sum(counts.values())} rows in {len(counts)} tables) and {meta}"
+                )
+            else:
+                counts = to_csv_folder(fb, output)
+                _say(f"wrote {len(counts)} CSV files to {output} ({counts['claims']} claims)")
+            return
+        if output is not None:
+            raise UsageError("--output is for --format sqlite and --format csv (a folder); other formats go to stdout")
         from .render import claim_dict, render_claim_rows
 
-        fb = _load(facts)
         claims = fb.select(Filters(report=report))
-        _out(render_claim_rows([claim_dict(fb, c) for c in claims], fmt))
+        _out(render_claim_rows([claim_dict(fb, c) for c in claims], Format(fmt.value)))
 
 
-def _side_key(report: str) -> str:
-    """``fpc-2021`` -> ``fpc``: the JSON key prefix for a report's side of a comparison."""
-    return report.split("-", 1)[0]
+class CiteStyle(str, Enum):
+    text = "text"
+    markdown = "markdown"
+    bibtex = "bibtex"
+    csl_json = "csl-json"
+
+
+@app.command()
+def cite(
+    claim_id: Annotated[str, typer.Argument(metavar="ID", help="A claim id, as shown in search results.")],
+    style: Annotated[CiteStyle, typer.Option("--style", "-s", help="Citation style.", case_sensitive=False)] = CiteStyle.text,
+    facts: FactsOpt = None,
+) -> None:
+    """A ready citation of the report passage behind a claim, with the report's own sources.
+
+    Example: kzrights cite nit-cs-08-tulesova-sentence --style bibtex
+    """
+    with _errors():
+        from .cite import Style
+        from .cite import cite as make_citation
+
+        fb = _load(facts)
+        _out(make_citation(fb, fb.claim(claim_id), Style(style.value)) + "\n")
+
+
+@app.command()
+def stats(fmt: FormatOpt = Format.table, as_json: JsonOpt = False, facts: FactsOpt = None) -> None:
+    """What the fact base holds: claims per report and section, entities, links, paragraphs cited."""
+    with _errors():
+        from .render import dumps
+
+        fb = _load(facts)
+        claims = fb.all_claims()
+        sections = []
+        for rep in fb.reports.values():
+            for sec in rep.sections:
+                mine = [c for c in claims if c.report == rep.id and c.section == sec]
+                paras = sorted({c.para for c in mine})
+                sections.append(
+                    {
+                        "report": rep.id,
+                        "section": sec,
+                        "claims": len(mine),
+                        "paragraphs_cited": len(paras),
+                        "highest_paragraph": max(paras) if paras else 0,
+                        "dated": sum(1 for c in mine if c.date),
+                    }
+                )
+        link_kinds: dict[str, int] = {}
+        for c in claims:
+            for ln in c.related:
+                link_kinds[ln.kind] = link_kinds.get(ln.kind, 0) + 1
+        entities = {k: sum(1 for e in fb.entities.values() if e.kind == k) for k in ("person", "organization", "place")}
+        links = {k: n // 2 for k, n in sorted(link_kinds.items())}
+        data: dict[str, Any] = {
+            "claims": len(claims),
+            "by_report": fb.report_counts(),
+            "sections": sections,
+            "entities": entities,
+            "topics": len(fb.topics),
+            "links": links,
+            "cross_report_links": sum(1 for c in claims for ln in c.related if ln.report != c.report) // 2,
+            "notes_by_curators": sum(1 for c in claims if c.note),
+        }
+        fmt = _fmt(fmt, as_json)
+        if fmt is Format.json:
+            _out(dumps(data))
+            return
+        if fmt is not Format.table:
+            raise UsageError("stats: accepted formats are table and json")
+        from .render import simple_table
+
+        rows = [[s["report"], s["section"], s["claims"], s["paragraphs_cited"], s["dated"]] for s in sections]
+        _print(simple_table(["Report", "Section", "Claims", "Paragraphs cited", "Dated"], rows, title=f"{data['claims']} claims"))
+        summary: list[list[Any]] = [[k, v] for k, v in entities.items()] + [["topic", data["topics"]]]
+        summary += [[f"links: {k}", v] for k, v in links.items()]
+        summary += [["curators' notes", data["notes_by_curators"]]]
+        _print(simple_table(["What", "Count"], summary))
+
+
+def _side_keys(left: str, right: str) -> tuple[str, str]:
+    """JSON keys for the two sides: ``fpc-2021``/``nit-2021`` -> ``fpc``/``nit``; ids whose
+    first parts coincide keep their whole id."""
+    a, b = left.split("-", 1)[0], right.split("-", 1)[0]
+    return (a, b) if a != b else (left, right)
 
 
 def _two_reports(fb: FactBase, left: str | None, right: str | None) -> tuple[str, str]:
@@ -570,7 +740,7 @@ def compare(
         lrep, rrep = _two_reports(fb, left, right)
         label, claims = subject_claims(fb, subject, filters)
         cmp = compare_claims(fb, label, claims, lrep, rrep)
-        lkey, rkey = _side_key(lrep), _side_key(rrep)
+        lkey, rkey = _side_keys(lrep, rrep)
         fmt = _fmt(fmt, as_json)
         if fmt is Format.json:
             _out(

@@ -24,7 +24,7 @@ from .schema import check
 
 ENV_FACTS = "KZRIGHTS_FACTS"
 ENV_CACHE = "KZRIGHTS_CACHE_DIR"
-CACHE_FORMAT = 11  # bump when the compiled layout changes
+CACHE_FORMAT = 12  # bump when the compiled layout changes
 
 ENTITY_FILES = {"people": "people.yaml", "organizations": "organizations.yaml", "places": "places.yaml"}
 SINGLE_FILES = ("sources.yaml", "people.yaml", "organizations.yaml", "places.yaml", "topics.yaml", "ratings.yaml")
@@ -527,7 +527,7 @@ def read_fact_base(root: Path, files: list[Path], units: dict[str, Any] | None =
     if problems:
         raise FactBaseError(problems)
     for c in claims:
-        c["related"] = list(links[c["id"]].values())
+        c["related"] = sorted(links[c["id"]].values(), key=lambda ln: ln["id"])  # a stable order
     return {"reports": list(reports.values()), "entities": entities, "claims": claims, "ratings": ratings, "units": new_units}
 
 

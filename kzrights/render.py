@@ -240,7 +240,9 @@ def _highlight(text: str, query: str | None) -> Any:
     return t
 
 
-def claims_table(fb: FactBase, items: Sequence[Hit | Claim], query: str | None = None, title: str | None = None) -> Any:
+def claims_table(
+    fb: FactBase, items: Sequence[Hit | Claim], query: str | None = None, title: str | None = None, cite: bool = False
+) -> Any:
     """A table of claims: text (matched words highlighted), citation, date, why it matched."""
     from rich.table import Table
     from rich.text import Text
@@ -264,6 +266,10 @@ def claims_table(fb: FactBase, items: Sequence[Hit | Claim], query: str | None =
         if claim.note:
             body.append(f"\nNote: {inert(claim.note)}", style="italic")
         body.append(f"\n{claim.id}", style="dim")
+        if cite:
+            from .cite import cite_text
+
+            body.append(f"\n{inert(cite_text(fb, claim))}", style="green")
         table.add_row(str(i), body, src)
     return table
 

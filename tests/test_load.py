@@ -196,6 +196,17 @@ def test_empty_file(run, mini: Path) -> None:
     assert problems(run, mini) == ["claims/rep-a/politics.yaml:1: is empty"]
 
 
+def test_a_fact_file_that_cannot_be_read(run, mini: Path) -> None:
+    # a link to nowhere: unreadable, even for root (who can read any mode bits)
+    (mini / "claims" / "rep-a" / "broken.yaml").symlink_to(mini / "nowhere.yaml")
+    r = run("search", "Mamai", "--facts", str(mini))
+    assert r.exit_code == 2 and r.stdout == ""
+    assert r.stderr.splitlines() == [
+        f"{mini}/claims/rep-a/broken.yaml: cannot read: No such file or directory",
+        "kzrights: 1 problem(s) in the fact base",
+    ]
+
+
 @pytest.mark.skipif(os.geteuid() == 0, reason="root can read any file, so an unreadable file cannot be made")
 def test_unreadable_file(run, mini: Path) -> None:
     (mini / POLITICS).chmod(0)

@@ -1,0 +1,188 @@
+"""Exports for other tools: a SQLite database (with full-text search, ready for Datasette)
+and one CSV file per table. Both hold the same tables."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .factbase import FactBase
+
+# table -> columns (the first is the primary key where there is one)
+TABLES: dict[str, tuple[str, ...]] = {
+    "sources": ("id", "short", "title", "publisher", "author", "published", "covers", "url", "note_style"),
+    "notes": ("report", "n", "text", "urls"),
+    "claims": ("id", "claim", "date", "report", "section", "para", "notes", "note", "citation", "urls"),
+    "people": ("id", "name", "aliases", "role", "description"),
+    "organizations": ("id", "name", "kind", "aliases", "description"),
+    "places": ("id", "name", "aliases", "description"),
+    "topics": ("id", "label", "aliases", "description"),
+    "claim_people": ("claim_id", "person_id"),
+    "claim_organizations": ("claim_id", "organization_id"),
+    "claim_places": ("claim_id", "place_id"),
+    "claim_topics": ("claim_id", "topic_id"),
+    "links": ("claim_id", "related_id", "kind", "note"),
+    "ratings": ("report", "name", "score", "scale_min", "scale_max", "section", "para"),
+}
+PRIMARY = {"sources": "id", "claims": "id", "people": "id", "organizations": "id", "places": "id", "topics": "id"}
+FOREIGN = {
+    "notes": [("report", "sources")],
+    "claims": [("report", "sources")],
+    "claim_people": [("claim_id", "claims"), ("person_id", "people")],
+    "claim_organizations": [("claim_id", "claims"), ("organization_id", "organizations")],
+    "claim_places": [("claim_id", "claims"), ("place_id", "places")],
+    "claim_topics": [("claim_id", "claims"), ("topic_id", "topics")],
+    "links": [("claim_id", "claims"), ("related_id", "claims")],
+    "ratings": [("report", "sources")],
+}
+INTEGER = {("notes", "n"), ("claims", "para")}
+REAL = {("ratings", "score"), ("ratings", "scale_min"), ("ratings", "scale_max")}
+
+
+def rows(fb: FactBase) -> Iterator[tuple[str, tuple[Any, ...]]]:
+    """Every row of every table, as (table, values in TABLES order)."""
+    for r in fb.reports.values():
+        yield "sources", (r.id, r.short, r.title, r.publisher, r.author, r.published, r.covers, r.url, r.note_style)
+        for n in r.notes.values():
+            yield "notes", (r.id, n.n, n.text, " ".join(n.urls))
+    for c in fb.all_claims():
+        urls = " ".join(u for n in fb.notes_of(c) for u in n.urls)
+        notes = " ".join(map(str, c.notes))
+        yield "claims", (c.id, c.claim, c.date, c.report, c.section, c.para, notes, c.note, fb.citation(c), urls)
+        for table, refs in (
+            ("claim_people", c.people),
+            ("claim_organizations", c.organizations),
+            ("claim_places", c.places),
+            ("claim_topics", c.topics),
+        ):
+            for ref in refs:
+                yield table, (c.id, ref)
+        for ln in c.related:
+            yield "links", (c.id, ln.id, ln.kind, ln.note)
+    for e in fb.entities.values():
+        aliases = "; ".join(e.aliases)
+        if e.kind == "person":
+            yield "people", (e.id, e.name, aliases, e.role, e.description)
+        elif e.kind == "organization":
+            yield "organizations", (e.id, e.name, e.category, aliases, e.description)
+        else:
+            yield "places", (e.id, e.name, aliases, e.description)
+    for t in fb.topics.values():
+        yield "topics", (t.id, t.label, "; ".join(t.aliases), t.description)
+    for rating in fb.ratings:
+        yield (
+            "ratings",
+            (
+                rating.report,
+                "Democracy Score",
+                rating.democracy_score,
+                rating.scale_min,
+                rating.scale_max,
+                rating.section,
+                rating.para,
+            ),
+        )
+        if rating.democracy_percentage is not None:
+            yield (
+                "ratings",
+                (rating.report, "Democracy Percentage", rating.democracy_percentage, 0, 100, rating.section, rating.para),
+            )
+        for cat in rating.categories:
+            yield "ratings", (rating.report, cat.name, cat.score, rating.scale_min, rating.scale_max, cat.section, cat.para)
+
+
+def _ddl(table: str) -> str:
+    cols = []
+    for col in TABLES[table]:
+        kind = "INTEGER" if (table, col) in INTEGER else "REAL" if (table, col) in REAL else "TEXT"
+        cols.append(f"{col} {kind}" + (" PRIMARY KEY" if PRIMARY.get(table) == col else ""))
+    cols += [f"FOREIGN KEY ({col}) REFERENCES {other}(id)" for col, other in FOREIGN.get(table, [])]
+    return f"CREATE TABLE {table} ({', '.join(cols)})"
+
+
+def to_sqlite(fb: FactBase, path: Path) -> dict[str, int]:
+    """Write the database (replacing ``path`` atomically); returns the row count per table."""
+    import sqlite3
+
+    tmp = path.with_name(path.name + ".tmp")
+    if tmp.exists():
+        tmp.unlink()
+    counts = dict.fromkeys(TABLES, 0)
+    con = sqlite3.connect(tmp)
+    try:
+        with con:
+            for table in TABLES:
+                con.execute(_ddl(table))
+            for table, values in rows(fb):
+                con.execute(f"INSERT INTO {table} VALUES ({', '.join('?' * len(values))})", values)
+                counts[table] += 1
+            for table, pairs in FOREIGN.items():
+                for col, _ in pairs:
+                    con.execute(f"CREATE INDEX idx_{table}_{col} ON {table}({col})")
+            # Full-text search over claims, notes and citations (Datasette finds it by itself).
+            con.execute(
+                "CREATE VIRTUAL TABLE claims_fts USING fts5(claim, note, citation, content='claims', content_rowid='rowid')"
+            )
+            con.execute("INSERT INTO claims_fts (rowid, claim, note, citation) SELECT rowid, claim, note, citation FROM claims")
+    finally:
+        con.close()
+    os.replace(tmp, path)
+    return counts
+
+
+def datasette_metadata(fb: FactBase, db_name: str) -> dict[str, Any]:
+    """Titles, descriptions and source notes for `datasette DB --metadata FILE`."""
+    sources = "; ".join(f"{r.author}, {r.title} ({r.publisher}, {r.published})" for r in fb.reports.values())
+    describe = {
+        "claims": "One fact each, in the curators' words, with its locator: report, section, paragraph, note numbers.",
+        "sources": "The reports the claims cite.",
+        "notes": "The reports' own notes (FPC endnotes) with their URLs.",
+        "people": "People named in the reports, with every spelling used.",
+        "organizations": "Parties, movements, NGOs, state bodies, courts, media and companies.",
+        "places": "Places named in the claims.",
+        "topics": "The topic vocabulary.",
+        "links": "Claims of two reports about the same event: corroborates, complements or differs.",
+        "ratings": "Nations in Transit ratings (1-7 scale; Democracy Percentage 0-100).",
+    }
+    return {
+        "title": "kzrights: what two 2021 reports on Kazakhstan say",
+        "description": "Claims curated from the reports, each with an exact citation. Sources: " + sources,
+        "source": sources,
+        "databases": {
+            db_name: {
+                "tables": {
+                    name: {"description": text, **({"fts_table": "claims_fts", "fts_pk": "rowid"} if name == "claims" else {})}
+                    for name, text in describe.items()
+                }
+            }
+        },
+    }
+
+
+def to_csv_folder(fb: FactBase, folder: Path) -> dict[str, int]:
+    """One CSV file per table, with a header row; returns the row count per table."""
+    folder.mkdir(parents=True, exist_ok=True)
+    handles = {t: open(folder / f"{t}.csv", "w", encoding="utf-8", newline="") for t in TABLES}  # noqa: SIM115
+    counts = dict.fromkeys(TABLES, 0)
+    try:
+        writers = {t: csv.writer(h) for t, h in handles.items()}
+        for t, w in writers.items():
+            w.writerow(TABLES[t])
+        for table, values in rows(fb):
+            writers[table].writerow(["" if v is None else v for v in values])
+            counts[table] += 1
+    finally:
+        for h in handles.values():
+            h.close()
+    return counts
+
+
+def write_metadata(fb: FactBase, db: Path) -> Path:
+    meta = db.with_name(db.stem + ".metadata.json")
+    meta.write_text(json.dumps(datasette_metadata(fb, db.stem), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return meta
