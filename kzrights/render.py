@@ -402,7 +402,7 @@ def timeline_table(fb: FactBase, claims: Sequence[Claim]) -> Any:
         if y != year:
             if year is not None:
                 table.add_section()
-            table.add_row(Text(y, style="bold"), "", "")
+            table.add_row(Text(f"── {y}", style="bold"), "", "")
             year = y
         table.add_row(c.date or "", Text(inert(c.claim)), Text(inert(fb.citation(c) + "\n" + c.id)))
     return table
