@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import bisect
 import math
+import os
 import re
 from array import array
 from collections.abc import Iterable, Sequence
@@ -40,6 +41,7 @@ FUZZY_MIN_LEN = 5
 TIER_BASE = {3: 85.0, 2: 70.0, 1: 50.0, 0: 0.0}
 TIER_SPAN = {3: 15.0, 2: 15.0, 1: 20.0, 0: 50.0}
 MIN_TIER0_COVERAGE = 0.25
+STEM_WEIGHT = 0.85  # a word sharing its stem with the query's counts as found (tier 1)
 
 # Compiled layout (plain data that marshal stores). A claim record is a list in this order:
 ENTITY_KIND, ENTITY_ID, ENTITY_NAME, ENTITY_ALIASES = 0, 1, 2, 3
@@ -191,6 +193,16 @@ class Searcher:
                 if vocab[i] != key:
                     out.append((vocab[i], 0.9, "prefix"))
                 i += 1
+        if len(key) >= 5:  # same stem: "arrested" finds "arrest", "abolished" finds "abolition"
+            stem = key[:5]
+            i = bisect.bisect_left(vocab, stem)
+            while i < len(vocab) and vocab[i].startswith(stem) and len(out) < 60:
+                cand = vocab[i]
+                if cand != key and not cand.startswith(key):
+                    common = len(os.path.commonprefix((key, cand)))
+                    if common >= 6 or min(len(key), len(cand)) >= 8:
+                        out.append((cand, STEM_WEIGHT, "stem"))
+                i += 1
         if len(key) >= FUZZY_MIN_LEN and not out:  # typo tolerance, only where nothing matched as written
             from rapidfuzz import fuzz, process
 
@@ -315,7 +327,7 @@ class Searcher:
                 match = (best.field, best.via, best.form)
                 if ci in tier2:
                     tier = 2
-                elif len(held) == len(content) and all(c.weight >= 0.9 for _, c in held):
+                elif len(held) == len(content) and all(c.weight >= STEM_WEIGHT for _, c in held):
                     tier = 1
                 else:
                     tier = 0
