@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import bisect
 import math
-import os
 import re
 from array import array
 from collections.abc import Iterable, Sequence
@@ -199,7 +198,9 @@ class Searcher:
             while i < len(vocab) and vocab[i].startswith(stem) and len(out) < 60:
                 cand = vocab[i]
                 if cand != key and not cand.startswith(key):
-                    common = len(os.path.commonprefix((key, cand)))
+                    common = next(
+                        (n for n, (a, b) in enumerate(zip(key, cand, strict=False)) if a != b), min(len(key), len(cand))
+                    )
                     if common >= 6 or min(len(key), len(cand)) >= 8:
                         out.append((cand, STEM_WEIGHT, "stem"))
                 i += 1
