@@ -60,6 +60,7 @@ FactsOpt = Annotated[
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Same as --format json.")]
 LimitOpt = Annotated[int, typer.Option("--limit", "-n", help="Most results to show.", min=1)]
+ClaimsLimitOpt = Annotated[int | None, typer.Option("--limit", "-n", min=1, help="Most claims to show.")]
 ReportOpt = Annotated[str | None, typer.Option("--report", "-r", help="Only claims from this report id (fpc-2021, nit-2021).")]
 PersonOpt = Annotated[
     str | None,
@@ -294,7 +295,7 @@ def person(
     topic: TopicOpt = None,
     since: SinceOpt = None,
     until: UntilOpt = None,
-    limit: Annotated[int | None, typer.Option("--limit", "-n", min=1, help="Most claims to show.")] = None,
+    limit: ClaimsLimitOpt = None,
     fmt: FormatOpt = Format.table,
     as_json: JsonOpt = False,
     facts: FactsOpt = None,
@@ -316,7 +317,7 @@ def org(
     topic: TopicOpt = None,
     since: SinceOpt = None,
     until: UntilOpt = None,
-    limit: Annotated[int | None, typer.Option("--limit", "-n", min=1, help="Most claims to show.")] = None,
+    limit: ClaimsLimitOpt = None,
     fmt: FormatOpt = Format.table,
     as_json: JsonOpt = False,
     facts: FactsOpt = None,
@@ -341,7 +342,7 @@ def topic(
     person: PersonOpt = None,
     since: SinceOpt = None,
     until: UntilOpt = None,
-    limit: Annotated[int | None, typer.Option("--limit", "-n", min=1, help="Most claims to show.")] = None,
+    limit: ClaimsLimitOpt = None,
     fmt: FormatOpt = Format.table,
     as_json: JsonOpt = False,
     facts: FactsOpt = None,

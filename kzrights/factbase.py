@@ -78,23 +78,17 @@ class FactBase:
 
     @cached_property
     def reports(self) -> dict[str, Report]:
-        out = {}
-        for r in self.data["reports"]:
-            notes = {n: Note(n, text, tuple(urls)) for n, text, urls in r["notes"]}
-            out[r["id"]] = Report(
-                id=r["id"],
-                short=r["short"],
-                title=r["title"],
-                publisher=r["publisher"],
-                author=r["author"],
-                published=r["published"],
-                covers=r["covers"],
-                url=r["url"],
-                note_style=r["note_style"],
-                sections=tuple(r["sections"]),
-                notes=notes,
+        # the compiled records use the field names, so they map straight onto the records
+        return {
+            r["id"]: Report(
+                **{
+                    **r,
+                    "sections": tuple(r["sections"]),
+                    "notes": {n: Note(n, text, tuple(urls)) for n, text, urls in r["notes"]},
+                }
             )
-        return out
+            for r in self.data["reports"]
+        }
 
     @cached_property
     def entities(self) -> dict[str, Entity]:
@@ -112,21 +106,7 @@ class FactBase:
 
     @cached_property
     def ratings(self) -> list[Rating]:
-        return [
-            Rating(
-                report=r["report"],
-                section=r["section"],
-                para=r["para"],
-                status=r["status"],
-                scale_min=r["scale_min"],
-                scale_max=r["scale_max"],
-                democracy_score=r["democracy_score"],
-                democracy_percentage=r["democracy_percentage"],
-                previous=r["previous"],
-                categories=tuple(CategoryRating(*c) for c in r["categories"]),
-            )
-            for r in self.data["ratings"]
-        ]
+        return [Rating(**{**r, "categories": tuple(CategoryRating(*c) for c in r["categories"])}) for r in self.data["ratings"]]
 
     def claim_at(self, i: int) -> Claim:
         c = self._claims.get(i)
