@@ -4,8 +4,6 @@ Results go to stdout, messages to stderr. Exit codes follow grep: 0 found, 1 not
 found, 2 usage or data error. rich is imported only to draw a table.
 """
 
-from __future__ import annotations
-
 import os
 import sys
 from collections.abc import Iterator, Sequence

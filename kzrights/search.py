@@ -309,7 +309,8 @@ class Searcher:
             candidates &= allowed
         texts = self.index["texts"]
         lengths = self.index["lengths"]
-        phrase = re.compile(rf"(?<![0-9a-z]){re.escape(qnorm)}(?![0-9a-z])") if len(qnorm) >= 3 else None
+        # normalised texts are single-space-separated words: a padded substring is a whole-word phrase
+        phrase = f" {qnorm} " if len(qnorm) >= 3 else None
         by_id = query.strip()
         id_hit = ids.index(by_id) if " " not in by_id and "-" in by_id and by_id in ids else None
         if id_hit is not None and (allowed is None or id_hit in allowed):
@@ -321,7 +322,7 @@ class Searcher:
             text_cov = sum(idf[p] * text_credit[p].get(ci, 0.0) for p in content) / total_idf
             if ci == id_hit:
                 tier, match, coverage = 3, ("id", "exact", by_id), 1.0
-            elif phrase is not None and phrase.search(texts[ci]):
+            elif phrase is not None and phrase in f" {texts[ci]} ":
                 tier, match = 3, ("claim", "phrase", query.strip())
             else:
                 best = max(held, key=lambda pc: idf[pc[0]] * pc[1].weight)[1]
