@@ -730,9 +730,9 @@ def compare(
     Example: kzrights compare "Tulesova"
     """
     with _errors():
-        from .factbase import compare as compare_claims
-        from .factbase import subject_claims
         from .render import claim_dict, dumps
+        from .views import compare as compare_claims
+        from .views import subject_claims
 
         filters = _filters(None, None, None, None, since, until)
         fb = _load(facts)
@@ -779,8 +779,8 @@ def conflicts(
     Example: kzrights conflicts --json | jq '.differs | length'
     """
     with _errors():
-        from .factbase import conflicts as find_conflicts
         from .render import claim_dict, dumps
+        from .views import conflicts as find_conflicts
 
         fb = _load(facts)
         differs, noted = find_conflicts(fb, report)
@@ -823,9 +823,9 @@ def timeline(
     Example: kzrights timeline --since 2020-01 --until 2020-12 --topic elections
     """
     with _errors():
-        from .factbase import subject_claims
-        from .factbase import timeline as order_by_date
         from .render import claim_dict, dumps, render_claim_rows
+        from .views import subject_claims
+        from .views import timeline as order_by_date
 
         filters = _filters(report, person, org, topic, since, until)
         fb = _load(facts)

@@ -20,11 +20,10 @@ from typing import Any
 from . import __version__
 from .errors import FactBaseError
 from .model import Problem
-from .schema import check
 
 ENV_FACTS = "KZRIGHTS_FACTS"
 ENV_CACHE = "KZRIGHTS_CACHE_DIR"
-CACHE_FORMAT = 12  # bump when the compiled layout changes
+CACHE_FORMAT = 13  # bump when the compiled layout changes
 
 ENTITY_FILES = {"people": "people.yaml", "organizations": "organizations.yaml", "places": "places.yaml"}
 SINGLE_FILES = ("sources.yaml", "people.yaml", "organizations.yaml", "places.yaml", "topics.yaml", "ratings.yaml")
@@ -324,6 +323,7 @@ def read_fact_base(root: Path, files: list[Path], units: dict[str, Any] | None =
     file whose size and mtime still match is not parsed or schema-checked again. The
     result's ``units`` are the files that passed the per-file checks, for next time.
     """
+    from .schema import check
     from .search import claim_terms
 
     units = units or {}

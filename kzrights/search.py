@@ -152,13 +152,6 @@ class Ranked(NamedTuple):
     match: tuple[str, str, str] | None  # (field, via, form)
 
 
-class _Credit(NamedTuple):
-    weight: float
-    field: str
-    via: str
-    form: str
-
-
 class Searcher:
     """Ranks the claims of one compiled fact base against queries."""
 
@@ -270,7 +263,8 @@ class Searcher:
         postings = self.index["postings"]
 
         # credit[position][claim] = best way that claim holds that query word
-        credit: dict[int, dict[int, _Credit]] = {p: {} for p in content}
+        # credit[position][claim] = (weight, field, via, form): the best way that claim holds that word
+        credit: dict[int, dict[int, tuple[float, str, str, str]]] = {p: {} for p in content}
         text_credit: dict[int, dict[int, float]] = {p: {} for p in content}
         surface = self.index["surface"]
         for p in content:
@@ -280,8 +274,8 @@ class Searcher:
                     if weight > text_credit[p].get(ci, 0.0):
                         text_credit[p][ci] = weight
                         best = credit[p].get(ci)
-                        if best is None or weight > best.weight:
-                            credit[p][ci] = _Credit(weight, "claim", via, form)
+                        if best is None or weight > best[0]:
+                            credit[p][ci] = (weight, "claim", via, form)
         tier2: set[int] = set()  # claims tagged with an entity or topic the whole query names
         for i, j, form, weight, via in self._spans(folds, content):
             tag, display = form[0], form[1]
@@ -297,8 +291,8 @@ class Searcher:
                         continue
                     best = credit[p].get(ci)
                     w = weight * topic_factor
-                    if best is None or w > best.weight:
-                        credit[p][ci] = _Credit(w, kind, how, display)
+                    if best is None or w > best[0]:
+                        credit[p][ci] = (w, kind, how, display)
 
         idf = {p: math.log(1 + n_claims / (1 + len(credit[p]))) for p in content}
         total_idf = sum(idf.values()) or 1.0
@@ -318,18 +312,18 @@ class Searcher:
         ranked: list[Ranked] = []
         for ci in candidates:
             held = [(p, credit[p][ci]) for p in content if ci in credit[p]]
-            coverage = sum(idf[p] * c.weight for p, c in held) / total_idf
+            coverage = sum(idf[p] * c[0] for p, c in held) / total_idf
             text_cov = sum(idf[p] * text_credit[p].get(ci, 0.0) for p in content) / total_idf
             if ci == id_hit:
                 tier, match, coverage = 3, ("id", "exact", by_id), 1.0
             elif phrase is not None and phrase in f" {texts[ci]} ":
                 tier, match = 3, ("claim", "phrase", query.strip())
             else:
-                best = max(held, key=lambda pc: idf[pc[0]] * pc[1].weight)[1]
-                match = (best.field, best.via, best.form)
+                best = max(held, key=lambda pc: idf[pc[0]] * pc[1][0])[1]
+                match = (best[1], best[2], best[3])
                 if ci in tier2:
                     tier = 2
-                elif len(held) == len(content) and all(c.weight >= STEM_WEIGHT for _, c in held):
+                elif len(held) == len(content) and all(c[0] >= STEM_WEIGHT for _, c in held):
                     tier = 1
                 else:
                     tier = 0
