@@ -186,6 +186,12 @@ def _emit_claims(
         if items:
             _print(claims_table(fb, items, query, title, cite=cite))
         return
+    if fmt in (Format.json, Format.jsonl) and not cite and not sys.stdout.isatty():
+        from .render import claim_json
+
+        texts = [claim_json(fb, i.position, i) if isinstance(i, Hit) else claim_json(fb, fb.position(i.id)) for i in items]
+        _out(("[" + ", ".join(texts) + "]\n") if fmt is Format.json else "".join(t + "\n" for t in texts))
+        return
     rows = [claim_dict(fb, i.claim, i) if isinstance(i, Hit) else claim_dict(fb, i) for i in items]
     if cite:
         from .cite import cite_text
@@ -272,9 +278,15 @@ def _entity_command(kind: str, name: str, fmt: Format, filters: Filters, facts: 
                 _emit_claims(fb, mine, fmt, title=f"{rep.short}: {rep.title} ({len(mine)})")
         return
     if fmt is Format.json:
-        head["claims"] = [claim_dict(fb, c) for c in claims]
+        if not sys.stdout.isatty():  # one line from the precompiled claims; no encoder needed
+            from .render import claim_json, json_value
+
+            parts = ", ".join(claim_json(fb, fb.position(c.id)) for c in claims)
+            _out(json_value(head)[:-1] + f', "claims": [{parts}]}}\n')
+            return
         from .render import dumps
 
+        head["claims"] = [claim_dict(fb, c) for c in claims]
         _out(dumps(head))
         return
     _emit_claims(fb, claims, fmt)
@@ -859,6 +871,9 @@ def main() -> None:
     command). When the first argument names a command, only that one is built: the same
     app, help and completion, minus the commands this process will not run.
     """
+    # Bytes that are not UTF-8 arrive as lone surrogates; show them as U+FFFD rather than
+    # fail later on output.
+    sys.argv = [a.encode("utf-8", "surrogateescape").decode("utf-8", "replace") for a in sys.argv]
     name = sys.argv[1] if len(sys.argv) > 1 else None
     chosen = [c for c in app.registered_commands if (c.name or (c.callback.__name__ if c.callback else None)) == name]
     if chosen:

@@ -159,6 +159,59 @@ def to_markdown(rows: Sequence[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+_JSON_ESCAPES = {
+    **{i: f"\\u{i:04x}" for i in range(0x20)},
+    0x08: "\\b",
+    0x09: "\\t",
+    0x0A: "\\n",
+    0x0C: "\\f",
+    0x0D: "\\r",
+    ord('"'): '\\"',
+    ord("\\"): "\\\\",
+}
+
+
+def json_string(text: str) -> str:
+    """A JSON string literal, as ``json.dumps(text, ensure_ascii=False)`` writes it."""
+    return '"' + text.translate(_JSON_ESCAPES) + '"'
+
+
+def json_value(value: Any) -> str:
+    """JSON text for plain data (dict, list, str, int, float, bool, None), as
+    ``json.dumps(value, ensure_ascii=False)`` writes it, without importing json (a query's
+    output is small; the import is most of its cost)."""
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, str):
+        return json_string(value)
+    if isinstance(value, int):
+        return int.__repr__(value)
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            return {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}[repr(value)]
+        return float.__repr__(value)
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{json_string(str(k))}: {json_value(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(json_value(v) for v in value) + "]"
+    raise TypeError(f"not JSON data: {type(value).__name__}")
+
+
+def claim_json(fb: FactBase, position: int, hit: Hit | None = None) -> str:
+    """One claim as JSON text: its precompiled object, plus ``score`` and ``matched`` for a
+    search hit. Equal to ``json.dumps(claim_dict(...), ensure_ascii=False)`` (pinned by a test)."""
+    base: str = fb.data["json"][position]
+    if hit is None:
+        return base
+    m = hit.match
+    matched = json_value(None if m is None else {"field": m.field, "via": m.via, "form": m.form})
+    return f'{base[:-1]}, "score": {json_value(float(hit.score))}, "matched": {matched}}}'
+
+
 def render_claim_rows(rows: Sequence[dict[str, Any]], fmt: Format) -> str:
     """Claims (as contract dicts) in a data format."""
     if fmt is Format.json:

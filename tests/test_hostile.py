@@ -118,3 +118,15 @@ def test_concurrent_runs_share_one_cache(tmp_path: Path, mini: Path) -> None:
     again = _cli("search", "Mamai", "--json", "--facts", str(mini), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     out, err = again.communicate(timeout=60)
     assert again.returncode == 0 and json.loads(out) == results[0], err
+
+
+def test_argument_bytes_that_are_not_utf8(tmp_path: Path) -> None:
+    p = subprocess.run(
+        [sys.executable, "-m", "kzrights", "search", os.fsdecode(b"Mamai\xff"), "--json", *F],
+        cwd=ROOT,
+        env={**os.environ, "KZRIGHTS_CACHE_DIR": str(tmp_path)},
+        capture_output=True,
+    )
+    assert p.returncode == 0, p.stderr
+    data = json.loads(p.stdout.decode("utf-8"))
+    assert data and data[0]["matched"]["form"] == "Mamai\ufffd"

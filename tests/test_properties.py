@@ -150,3 +150,39 @@ def test_load_export_load_round_trips_every_claim(tmp_path: Path, source: str) -
         return c._replace(file="", line=0)
 
     assert sorted(map(comparable, again.all_claims())) == sorted(map(comparable, fb.all_claims()))
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.text())
+def test_json_string_matches_the_json_module(text: str) -> None:
+    from kzrights.render import json_string
+
+    assert json_string(text) == json.dumps(text, ensure_ascii=False)
+
+
+@pytest.mark.parametrize("source", ["fixture", "real"])
+def test_precompiled_claim_json_is_the_contract(source: str) -> None:
+    from kzrights.load import packaged_facts_dir
+    from kzrights.model import Hit, Match
+    from kzrights.render import claim_json
+
+    fb = FactBase.load(MINI if source == "fixture" else packaged_facts_dir(), use_cache=False)
+    for i, claim in enumerate(fb.all_claims()):
+        assert claim_json(fb, i) == json.dumps(claim_dict(fb, claim), ensure_ascii=False)
+        hit = Hit(claim, 87.5, 2, Match("person", "alias", 'A "quoted"\\ form\n'), i)
+        assert json.loads(claim_json(fb, i, hit)) == claim_dict(fb, claim, hit)
+
+
+JSON_DATA = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True, allow_infinity=True), st.text()),
+    lambda children: st.one_of(st.lists(children, max_size=4), st.dictionaries(st.text(), children, max_size=4)),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(JSON_DATA)
+def test_json_value_matches_the_json_module(value) -> None:
+    from kzrights.render import json_value
+
+    assert json_value(value) == json.dumps(value, ensure_ascii=False)
