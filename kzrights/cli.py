@@ -189,7 +189,7 @@ def _emit_claims(
     if fmt in (Format.json, Format.jsonl) and not cite and not sys.stdout.isatty():
         from .render import claim_json
 
-        texts = [claim_json(fb, i.position, i) if isinstance(i, Hit) else claim_json(fb, fb.position(i.id)) for i in items]
+        texts = [claim_json(fb, i.claim, i) if isinstance(i, Hit) else claim_json(fb, i) for i in items]
         _out(("[" + ", ".join(texts) + "]\n") if fmt is Format.json else "".join(t + "\n" for t in texts))
         return
     rows = [claim_dict(fb, i.claim, i) if isinstance(i, Hit) else claim_dict(fb, i) for i in items]
@@ -278,10 +278,10 @@ def _entity_command(kind: str, name: str, fmt: Format, filters: Filters, facts: 
                 _emit_claims(fb, mine, fmt, title=f"{rep.short}: {rep.title} ({len(mine)})")
         return
     if fmt is Format.json:
-        if not sys.stdout.isatty():  # one line from the precompiled claims; no encoder needed
+        if not sys.stdout.isatty():  # one line, written without importing json
             from .render import claim_json, json_value
 
-            parts = ", ".join(claim_json(fb, fb.position(c.id)) for c in claims)
+            parts = ", ".join(claim_json(fb, c) for c in claims)
             _out(json_value(head)[:-1] + f', "claims": [{parts}]}}\n')
             return
         from .render import dumps

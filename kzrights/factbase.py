@@ -144,9 +144,6 @@ class FactBase:
     def all_claims(self) -> list[Claim]:
         return [self.claim_at(i) for i in range(len(self))]
 
-    def position(self, claim_id: str) -> int:
-        return self._position[claim_id]
-
     def has_claim(self, claim_id: str) -> bool:
         return claim_id in self._position
 
@@ -241,7 +238,7 @@ class FactBase:
         if limit is not None and limit < 1:
             raise UsageError("--limit must be at least 1")
         ranked = self.searcher.rank(query, self._allowed(filters), limit)
-        return [Hit(self.claim_at(r.position), r.score, r.tier, Match(*r.match) if r.match else None, r.position) for r in ranked]
+        return [Hit(self.claim_at(r.position), r.score, r.tier, Match(*r.match) if r.match else None) for r in ranked]
 
     def select(self, filters: Filters) -> list[Claim]:
         """Every claim the filters allow, in fact-base order."""

@@ -23,7 +23,7 @@ from .model import Problem
 
 ENV_FACTS = "KZRIGHTS_FACTS"
 ENV_CACHE = "KZRIGHTS_CACHE_DIR"
-CACHE_FORMAT = 14  # bump when the compiled layout changes
+CACHE_FORMAT = 15  # bump when the compiled layout changes
 
 ENTITY_FILES = {"people": "people.yaml", "organizations": "organizations.yaml", "places": "places.yaml"}
 SINGLE_FILES = ("sources.yaml", "people.yaml", "organizations.yaml", "places.yaml", "topics.yaml", "ratings.yaml")
@@ -610,13 +610,4 @@ def compile_fact_base(raw: dict[str, Any]) -> dict[str, Any]:
         "ratings": ratings,
         "index": build_index(claims, entities, topics, [c["terms"] for c in raw["claims"]]),
     }
-    # Each claim's JSON text, made once from the one definition of the contract
-    # (render.claim_dict): a JSON query pastes these together and needs no encoder.
-    import json
-
-    from .factbase import FactBase
-    from .render import claim_dict
-
-    fb = FactBase(data)
-    data["json"] = [json.dumps(claim_dict(fb, fb.claim_at(i)), ensure_ascii=False) for i in range(len(claims))]
     return data

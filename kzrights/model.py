@@ -111,7 +111,6 @@ class Hit(NamedTuple):
     score: float
     tier: int
     match: Match | None
-    position: int = -1  # the claim's position in the compiled fact base
 
 
 class Problem(NamedTuple):

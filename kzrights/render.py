@@ -201,15 +201,9 @@ def json_value(value: Any) -> str:
     raise TypeError(f"not JSON data: {type(value).__name__}")
 
 
-def claim_json(fb: FactBase, position: int, hit: Hit | None = None) -> str:
-    """One claim as JSON text: its precompiled object, plus ``score`` and ``matched`` for a
-    search hit. Equal to ``json.dumps(claim_dict(...), ensure_ascii=False)`` (pinned by a test)."""
-    base: str = fb.data["json"][position]
-    if hit is None:
-        return base
-    m = hit.match
-    matched = json_value(None if m is None else {"field": m.field, "via": m.via, "form": m.form})
-    return f'{base[:-1]}, "score": {json_value(float(hit.score))}, "matched": {matched}}}'
+def claim_json(fb: FactBase, claim: Claim, hit: Hit | None = None) -> str:
+    """One claim as JSON text (``claim_dict`` through ``json_value``)."""
+    return json_value(claim_dict(fb, claim, hit))
 
 
 def render_claim_rows(rows: Sequence[dict[str, Any]], fmt: Format) -> str:
