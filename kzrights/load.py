@@ -23,7 +23,7 @@ from .model import Problem
 
 ENV_FACTS = "KZRIGHTS_FACTS"
 ENV_CACHE = "KZRIGHTS_CACHE_DIR"
-CACHE_FORMAT = 15  # bump when the compiled layout changes
+CACHE_FORMAT = 16  # bump when the compiled layout changes
 
 ENTITY_FILES = {"people": "people.yaml", "organizations": "organizations.yaml", "places": "places.yaml"}
 SINGLE_FILES = ("sources.yaml", "people.yaml", "organizations.yaml", "places.yaml", "topics.yaml", "ratings.yaml")
@@ -78,7 +78,11 @@ def schema_dir(root: Path) -> Path:
 def _schema_stamp(root: Path) -> str:
     """The schemas the files were checked against: a new schema means checking again."""
     d = schema_dir(root)
-    return ";".join(f"{f.name}:{f.stat().st_size}:{f.stat().st_mtime_ns}" for f in sorted(d.glob("*.schema.json")))
+    stamps = []
+    for name in sorted(n for n in os.listdir(d) if n.endswith(".schema.json")):
+        st = os.stat(d / name)
+        stamps.append(f"{name}:{st.st_size}:{st.st_mtime_ns}")
+    return ";".join(stamps)
 
 
 def _fingerprint(root: Path, files: Iterable[Path]) -> str:

@@ -61,6 +61,14 @@ def unpack(packed: bytes) -> array[int]:
     return out
 
 
+def posting(entry: bytes) -> tuple[str, array[int]]:
+    """A postings entry: the word as written, and the positions of the claims holding it."""
+    if not entry:
+        return "", array("I")
+    cut = entry.index(0)
+    return entry[:cut].decode(), unpack(entry[cut + 1 :])
+
+
 def content_words(words: Iterable[str]) -> list[str]:
     return [w for w in words if w not in STOPWORDS]
 
@@ -128,18 +136,18 @@ def build_index(
     for fi, f in enumerate(forms):
         form_keys.setdefault(f[2], []).append(fi)
     return {
-        "form_keys": form_keys,
+        "form_keys": {k: pack(v) for k, v in form_keys.items()},
         "texts": texts,
         "ids": [c[CLAIM_ID] for c in claims],
         "reports": [c[CLAIM_REPORT] for c in claims],
         "dates": [c[CLAIM_DATE] for c in claims],
         "lengths": [len(c[CLAIM_TEXT]) for c in claims],
-        "postings": {k: pack(v) for k, v in postings.items()},
-        "surface": surface,
+        # the word as first written, a NUL, then the packed positions: one object per word
+        "postings": {k: surface.get(k, k).encode() + b"\0" + pack(v) for k, v in postings.items()},
         "vocab": "\n".join(sorted(postings)),
         "by_tag": {k: pack(v) for k, v in by_tag.items()},
         "forms": forms,
-        "partials": partials,
+        "partials": {k: pack(v) for k, v in partials.items()},
     }
 
 
@@ -216,10 +224,10 @@ class Searcher:
                 if not any(k in content for k in range(i, j)):
                     continue
                 key = " ".join(folds[i:j])
-                for form in (forms[fi] for fi in form_keys.get(key, ())):
+                for form in (forms[fi] for fi in unpack(form_keys.get(key, b""))):
                     found.append((i, j, form, 1.0, form[3]))
                     covered.add((i, j))
-                for fi in self.index["partials"].get(key, ()):
+                for fi in unpack(self.index["partials"].get(key, b"")):
                     found.append((i, j, self.index["forms"][fi], 0.9, "partial"))
                     covered.add((i, j))
         # Fuzzy names: spans of up to three words, none of them matched exactly, that hold a
@@ -242,7 +250,7 @@ class Searcher:
                 key = " ".join(folds[i:j])
                 cutoff = 85 if len(key) >= 8 else 90
                 for cand, score, _ in process.extract(key, keys, scorer=fuzz.ratio, score_cutoff=cutoff, limit=4):
-                    for form in (forms[fi] for fi in form_keys[cand]):
+                    for form in (forms[fi] for fi in unpack(form_keys[cand])):
                         found.append((i, j, form, 0.85 * score / 100, "fuzzy"))
         return found
 
@@ -266,16 +274,15 @@ class Searcher:
         # credit[position][claim] = (weight, field, via, form): the best way that claim holds that word
         credit: dict[int, dict[int, tuple[float, str, str, str]]] = {p: {} for p in content}
         text_credit: dict[int, dict[int, float]] = {p: {} for p in content}
-        surface = self.index["surface"]
         for p in content:
             for key, weight, via in self._word_keys(words[p]):
-                form = surface.get(key, key)
-                for ci in unpack(postings.get(key, b"")):
+                written, positions = posting(postings.get(key, b""))
+                for ci in positions:
                     if weight > text_credit[p].get(ci, 0.0):
                         text_credit[p][ci] = weight
                         best = credit[p].get(ci)
                         if best is None or weight > best[0]:
-                            credit[p][ci] = (weight, "claim", via, form)
+                            credit[p][ci] = (weight, "claim", via, written)
         tier2: set[int] = set()  # claims tagged with an entity or topic the whole query names
         for i, j, form, weight, via in self._spans(folds, content):
             tag, display = form[0], form[1]

@@ -93,9 +93,10 @@ _PUNCT = {
 }
 
 _TRANSLATE = str.maketrans({**_CYRILLIC, **_PUNCT})
-_NON_WORD = re.compile(r"[^0-9a-z.]+")
-_POSSESSIVE = re.compile(r"'s\b")
-_STRAY_DOT = re.compile(r"(?<![0-9])\.|\.(?![0-9])")  # keep 2.6 and 1.5 whole
+# One pass: a possessive 's, a run of anything but letters, digits and dots, or a dot that
+# is not inside a number (2.6 and 1.5 stay whole) becomes a space.
+_SEPARATORS = re.compile(r"'s\b|[^0-9a-z.]+|(?<![0-9])\.|\.(?![0-9])")
+_SPACES = re.compile(r" {2,}")
 _THOUSANDS = re.compile(r"(?<=\d)[,\u202f\u2009\u00a0](?=\d{3}(?!\d))")  # 20,000 and 20 000 (narrow or no-break space)
 
 
@@ -117,8 +118,7 @@ def normalize_text(text: str) -> str:
     """
     text = _THOUSANDS.sub("", text)  # 20,000 -> 20000, as users type it either way
     text = _strip_marks(text.lower().translate(_TRANSLATE))
-    text = _POSSESSIVE.sub("", text)
-    return _NON_WORD.sub(" ", _STRAY_DOT.sub(" ", text)).strip()
+    return _SPACES.sub(" ", _SEPARATORS.sub(" ", text)).strip()
 
 
 def tokens(text: str) -> list[str]:
