@@ -190,7 +190,8 @@ class Searcher:
         if len(key) >= 4:  # prefix: "photo" finds "photos", "registr" finds "registration"
             i = bisect.bisect_left(vocab, key)
             while i < len(vocab) and vocab[i].startswith(key) and len(out) < 40:
-                if vocab[i] != key:
+                # a short key extends only a little ("parti" finds "parties", not "participation")
+                if vocab[i] != key and (len(key) >= 7 or len(vocab[i]) - len(key) <= 4):
                     out.append((vocab[i], 0.9, "prefix"))
                 i += 1
         if len(key) >= 5:  # same stem: "arrested" finds "arrest", "abolished" finds "abolition"
