@@ -38,7 +38,7 @@ def _complete(kinds: tuple[str, ...]) -> Any:
             fb = FactBase.load(os.environ.get("KZRIGHTS_FACTS"))
         except KzrightsError:
             return []
-        forms = [f for f in fb.data["index"]["forms"] if f[0].split(":", 1)[0] in kinds]
+        forms = [f for f in fb.data["index"]["forms"] if f[0].split(":", 1)[0] in kinds and f[3] != "id"]
         typed = normalize_text(incomplete)
         names = {f[1] for f in forms if f[4].startswith(typed)}
         if not names:  # nothing as typed: try the folded spelling (Janb... finds Zhanbolat)
@@ -206,7 +206,7 @@ def _emit_claims(
 
 @app.command()
 def search(
-    query: Annotated[str, typer.Argument(help="Words, a name in any spelling or script, or a topic.")],
+    query: Annotated[str, typer.Argument(metavar="QUERY", help="Words, a name in any spelling or script, or a topic.")],
     report: ReportOpt = None,
     person: PersonOpt = None,
     org: OrgOpt = None,
@@ -297,6 +297,7 @@ def person(
     name: Annotated[
         str,
         typer.Argument(
+            metavar="NAME",
             help="A name in any spelling, Latin or Cyrillic; add a role or place to pick among namesakes.",
             autocompletion=_complete(("person",)),
         ),
@@ -321,7 +322,10 @@ def person(
 @app.command()
 def org(
     name: Annotated[
-        str, typer.Argument(help="A name or abbreviation (DVK, QDT, OSDP ...).", autocompletion=_complete(("organization",)))
+        str,
+        typer.Argument(
+            metavar="NAME", help="A name or abbreviation (DVK, QDT, OSDP ...).", autocompletion=_complete(("organization",))
+        ),
     ],
     report: ReportOpt = None,
     topic: TopicOpt = None,
@@ -345,7 +349,9 @@ def topic(
     name: Annotated[
         str,
         typer.Argument(
-            help="A topic label or synonym (media freedom, torture, trade unions ...).", autocompletion=_complete(("topic",))
+            metavar="TOPIC",
+            help="A topic label or synonym (media freedom, torture, trade unions ...).",
+            autocompletion=_complete(("topic",)),
         ),
     ],
     report: ReportOpt = None,
@@ -607,15 +613,21 @@ def export(
                 raise UsageError("export --format sqlite needs --output FILE")
             if report:
                 raise UsageError("--report does not apply to table exports: they hold the whole fact base")
-            if fmt is ExportFormat.sqlite:
-                counts = to_sqlite(fb, output)
-                meta = write_metadata(fb, output)
-                _say(
-                    f"wrote {output} ({counts['claims']} claims, {sum(counts.values())} rows in {len(counts)} tables) and {meta}"
-                )
-            else:
-                counts = to_csv_folder(fb, output)
-                _say(f"wrote {len(counts)} CSV files to {output} ({counts['claims']} claims)")
+            import sqlite3
+
+            try:
+                if fmt is ExportFormat.sqlite:
+                    if not output.parent.is_dir():
+                        raise UsageError(f"--output: no such directory: {output.parent}")
+                    counts = to_sqlite(fb, output)
+                    meta = write_metadata(fb, output)
+                    rows = sum(counts.values())
+                    _say(f"wrote {output} ({counts['claims']} claims, {rows} rows in {len(counts)} tables) and {meta}")
+                else:
+                    counts = to_csv_folder(fb, output)
+                    _say(f"wrote {len(counts)} CSV files to {output} ({counts['claims']} claims)")
+            except (OSError, sqlite3.Error) as exc:
+                raise UsageError(f"cannot write {output}: {exc}") from None
             return
         if output is not None:
             raise UsageError("--output is for --format sqlite and --format csv (a folder); other formats go to stdout")
@@ -726,7 +738,7 @@ def _two_reports(fb: FactBase, left: str | None, right: str | None) -> tuple[str
 
 @app.command()
 def compare(
-    subject: Annotated[str, typer.Argument(help="A person, organisation, topic, or words.")],
+    subject: Annotated[str, typer.Argument(metavar="SUBJECT", help="A person, organisation, topic, or words.")],
     left: Annotated[
         str | None, typer.Option("--left", help="Report for the left column (default: the first in sources.yaml).")
     ] = None,
@@ -819,7 +831,9 @@ def conflicts(
 
 @app.command()
 def timeline(
-    query: Annotated[str | None, typer.Argument(help="Optional: a person, organisation, topic or words.")] = None,
+    query: Annotated[
+        str | None, typer.Argument(metavar="[SUBJECT]", help="Optional: a person, organisation, topic or words.")
+    ] = None,
     report: ReportOpt = None,
     person: PersonOpt = None,
     org: OrgOpt = None,

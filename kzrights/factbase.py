@@ -23,7 +23,7 @@ def date_bounds(value: str) -> tuple[str, str]:
     Day 31 for every month is fine here: bounds are only compared as strings.
     """
     m = DATE_RE.match(value)
-    if not m:
+    if not m or not 1 <= int(m.group(2) or 1) <= 12 or not 1 <= int(m.group(3) or 1) <= 31:
         raise UsageError(f"not a date: {value!r} (use YYYY, YYYY-MM or YYYY-MM-DD)")
     y, mo, d = m.groups()
     start = f"{y}-{mo or '01'}-{d or '01'}"

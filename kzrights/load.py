@@ -23,7 +23,7 @@ from .model import Problem
 
 ENV_FACTS = "KZRIGHTS_FACTS"
 ENV_CACHE = "KZRIGHTS_CACHE_DIR"
-CACHE_FORMAT = 16  # bump when the compiled layout changes
+CACHE_FORMAT = 17  # bump when the compiled layout changes
 
 ENTITY_FILES = {"people": "people.yaml", "organizations": "organizations.yaml", "places": "places.yaml"}
 SINGLE_FILES = ("sources.yaml", "people.yaml", "organizations.yaml", "places.yaml", "topics.yaml", "ratings.yaml")

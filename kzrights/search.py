@@ -115,10 +115,12 @@ def build_index(
         tag = f"{e[ENTITY_KIND]}:{e[ENTITY_ID]}"
         forms.append([tag, e[ENTITY_NAME], fold_key(e[ENTITY_NAME]), "name", normalize_text(e[ENTITY_NAME])])
         forms += [[tag, a, fold_key(a), "alias", normalize_text(a)] for a in e[ENTITY_ALIASES]]
+        forms.append([tag, e[ENTITY_ID], fold_key(e[ENTITY_ID]), "id", normalize_text(e[ENTITY_ID])])
     for t in topics:
         tag = f"topic:{t[0]}"
         forms.append([tag, t[1], fold_key(t[1]), "name", normalize_text(t[1])])
         forms += [[tag, a, fold_key(a), "alias", normalize_text(a)] for a in t[2]]
+        forms.append([tag, t[0], fold_key(t[0]), "id", normalize_text(t[0])])  # ids, as JSON shows them
     forms = [f for f in forms if f[2]]
     # Runs of two or more words inside a longer name ("Democratic Choice" in "Democratic
     # Choice of Kazakhstan"), by folded key -> positions in ``forms``.

@@ -72,6 +72,20 @@ def test_bad_since_date(run) -> None:
     assert r.stderr == "kzrights: --since: not a date: 'June 2020' (accepted: YYYY, YYYY-MM, YYYY-MM-DD)\n"
 
 
+@pytest.mark.parametrize("value", ["2020-13", "2020-00", "2020-06-32", "June", "20-06"])
+def test_impossible_dates_are_refused(run, value: str) -> None:
+    r = run("timeline", "--since", value, *F)
+    assert r.exit_code == 2
+    assert r.stderr == f"kzrights: --since: not a date: {value!r} (accepted: YYYY, YYYY-MM, YYYY-MM-DD)\n"
+
+
+def test_filters_accept_ids_as_json_shows_them(run_json) -> None:
+    _, data = run_json("search", "Report", "--topic", "press-freedom", "--person", "zhanbolat-mamay", "--json", *F)
+    assert data == []  # no claim is both; the point is that both ids resolve
+    _, data = run_json("search", "Report", "--topic", "press-freedom", "--json", *F)
+    assert {r["id"] for r in data} == {"a-med-01-rank", "a-med-02-journalists-attacked"}
+
+
 def test_unknown_format_lists_the_accepted_values(run) -> None:
     r = run("search", "Mamai", "--format", "xml", *F)
     assert r.exit_code == 2

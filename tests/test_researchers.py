@@ -219,6 +219,14 @@ def test_csv_folder_export(run, tmp_path: Path) -> None:
         assert next(csv.reader(fh)) == ["claim_id", "topic_id"]
 
 
+def test_export_to_a_place_that_cannot_be_written(run, tmp_path: Path) -> None:
+    r = run("export", "--format", "sqlite", "--output", str(tmp_path / "missing" / "k.db"), *F)
+    assert r.exit_code == 2 and r.stderr == f"kzrights: --output: no such directory: {tmp_path / 'missing'}\n"
+    (tmp_path / "file").write_text("x")
+    r = run("export", "--format", "csv", "--output", str(tmp_path / "file" / "csv"), *F)
+    assert r.exit_code == 2 and r.stderr.startswith(f"kzrights: cannot write {tmp_path / 'file' / 'csv'}: ")
+
+
 def test_sqlite_needs_an_output(run) -> None:
     r = run("export", "--format", "sqlite", *F)
     assert r.exit_code == 2 and r.stderr == "kzrights: export --format sqlite needs --output FILE\n"
