@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 import re
-from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from .model import Claim, Report
 
 if TYPE_CHECKING:
     from .factbase import FactBase
-
-
-class Style(str, Enum):
-    text = "text"
-    markdown = "markdown"
-    bibtex = "bibtex"
-    csl_json = "csl-json"
 
 
 def _split_name(full: str) -> dict[str, str]:
@@ -120,14 +112,17 @@ def cite_csl(fb: FactBase, claim: Claim) -> dict[str, Any]:
     return item
 
 
-def cite(fb: FactBase, claim: Claim, style: Style) -> str:
-    """The citation as text ready to paste (CSL-JSON as a JSON array of one item)."""
-    if style is Style.text:
+def cite(fb: FactBase, claim: Claim, style: str) -> str:
+    """The citation as text ready to paste, in style ``text``, ``markdown``, ``bibtex`` or
+    ``csl-json`` (a JSON array of one item)."""
+    if style == "text":
         return cite_text(fb, claim)
-    if style is Style.markdown:
+    if style == "markdown":
         return cite_markdown(fb, claim)
-    if style is Style.bibtex:
+    if style == "bibtex":
         return cite_bibtex(fb, claim)
+    if style != "csl-json":
+        raise ValueError(f"unknown citation style {style!r}")
     import json
 
     return json.dumps([cite_csl(fb, claim)], ensure_ascii=False, indent=2)

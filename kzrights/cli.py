@@ -655,11 +655,10 @@ def cite(
     Example: kzrights cite nit-cs-08-tulesova-sentence --style bibtex
     """
     with _errors():
-        from .cite import Style
         from .cite import cite as make_citation
 
         fb = _load(facts)
-        _out(make_citation(fb, fb.claim(claim_id), Style(style.value)) + "\n")
+        _out(make_citation(fb, fb.claim(claim_id), style.value) + "\n")
 
 
 @app.command()

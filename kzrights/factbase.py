@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from functools import cached_property
 from typing import Any, NamedTuple
 
@@ -12,7 +12,6 @@ from .load import DATE_RE, load_compiled
 from .model import CategoryRating, Claim, Entity, Hit, Link, Match, Note, Rating, Report, Topic
 from .search import Candidate, Searcher, resolve_name, unpack
 
-ENTITY_KINDS = ("person", "organization", "place")
 CLOSE = 3.0  # candidates this close to the best are "did you mean" material
 RESOLVE_MIN = 82.0  # below this, a name query resolves to no one
 
@@ -188,21 +187,19 @@ class FactBase:
         cands = resolve_name(self.data, name, kinds)
         what = " or ".join("topic" if k == "topic" else k for k in kinds)
         if not cands or cands[0].score < RESOLVE_MIN:
-            raise NotFoundError(f"no {what} matches {name!r}", [self._label(c.tag) for c in cands[:3] if c.score >= 50])
+            raise NotFoundError(f"no {what} matches {name!r}", [self.label(c.tag) for c in cands[:3] if c.score >= 50])
         best = cands[0]
         close = tuple(c for c in cands[1:6] if best.score - c.score <= CLOSE and c.score >= RESOLVE_MIN)
         return Resolved(best.tag, best.score, best.form, close)
 
-    def _label(self, tag: str) -> str:
+    def label(self, tag: str) -> str:
+        """``Name (id)`` of an entity or topic tag, for messages."""
         kind, ref = tag.split(":", 1)
         if kind == "topic":
             t = self.topics.get(ref)
             return f"{t.label} ({ref})" if t else ref
         e = self.entities.get(tag)
         return f"{e.name} ({ref})" if e else ref
-
-    def label(self, tag: str) -> str:
-        return self._label(tag)
 
     def tagged(self, tag: str) -> list[int]:
         return list(unpack(self.data["index"]["by_tag"].get(tag, b"")))
@@ -265,7 +262,3 @@ class FactBase:
         for rep in self.data["index"]["reports"]:
             out[rep] = out.get(rep, 0) + 1
         return out
-
-
-def unique(items: Iterable[str]) -> list[str]:
-    return list(dict.fromkeys(items))

@@ -367,12 +367,6 @@ def resolve_name(data: dict[str, Any], query: str, kinds: Sequence[str]) -> list
         return []
     qwords = set(qfold.split())
     best: dict[str, Candidate] = {}
-    descriptions: dict[str, str] = {}
-    for e in data["entities"]:
-        if e[ENTITY_KIND] in kinds:
-            descriptions[f"{e[ENTITY_KIND]}:{e[ENTITY_ID]}"] = " ".join(str(x) for x in (e[4], e[5]) if x)
-    for t in data["topics"]:
-        descriptions[f"topic:{t[0]}"] = t[3] or ""
     qnorm = normalize_text(query)
     forms = [f for f in data["index"]["forms"] if f[0].split(":", 1)[0] in kinds]
     for tag, display, ffold, via, fnorm in forms:
@@ -403,6 +397,8 @@ def resolve_name(data: dict[str, Any], query: str, kinds: Sequence[str]) -> list
                 best[tag] = Candidate(tag, score, display, how)
     # Context: query words beyond the name that the description holds break ties.
     if len(qwords) > 1:
+        descriptions = {f"{e[ENTITY_KIND]}:{e[ENTITY_ID]}": " ".join(str(x) for x in (e[4], e[5]) if x) for e in data["entities"]}
+        descriptions.update({f"topic:{t[0]}": t[3] or "" for t in data["topics"]})
         for tag, cand in list(best.items()):
             extra = qwords - set(fold_key(cand.form).split())
             desc = set(fold_key(descriptions.get(tag, "")).split())
