@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 
 from .errors import NotFoundError, UsageError
 from .load import DATE_RE, load_compiled
-from .model import CategoryRating, Claim, Entity, Hit, Link, Match, Note, Rating, Report, Topic
+from .model import Answer, CategoryRating, Claim, Entity, Hit, Link, Match, Note, Rating, Report, Topic
 from .search import Candidate, Searcher, resolve_name, unpack
 
 CLOSE = 3.0  # candidates this close to the best are "did you mean" material
@@ -236,6 +236,15 @@ class FactBase:
             raise UsageError("--limit must be at least 1")
         ranked = self.searcher.rank(query, self._allowed(filters), limit)
         return [Hit(self.claim_at(r.position), r.score, r.tier, Match(*r.match) if r.match else None) for r in ranked]
+
+    def answer(self, query: str, filters: Filters = NO_FILTERS, limit: int | None = 10) -> Answer:
+        """The search every front end uses (CLI, browse, MCP): full answers and, apart,
+        the nearest partial matches. ``answer(...).answered`` is the exit-0 rule."""
+        hits = self.search(query, filters, None)
+        full = [h for h in hits if h.tier >= 1]
+        partial = [h for h in hits if h.tier < 1]
+        shown = full if limit is None else full[:limit]
+        return Answer(query, shown, partial[: limit or 10], len(full))
 
     def select(self, filters: Filters) -> list[Claim]:
         """Every claim the filters allow, in fact-base order."""

@@ -25,7 +25,15 @@ ENV_FACTS = "KZRIGHTS_FACTS"
 ENV_CACHE = "KZRIGHTS_CACHE_DIR"
 CACHE_FORMAT = 17  # bump when the compiled layout changes
 
-SINGLE_FILES = ("sources.yaml", "people.yaml", "organizations.yaml", "places.yaml", "topics.yaml", "ratings.yaml")
+SINGLE_FILES = (
+    "sources.yaml",
+    "people.yaml",
+    "organizations.yaml",
+    "places.yaml",
+    "topics.yaml",
+    "ratings.yaml",
+    "vocabulary.yaml",
+)
 REQUIRED_FILES = ("sources.yaml",)
 DATE_RE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 
@@ -298,8 +306,11 @@ def _load_schemas(root: Path) -> dict[str, dict[str, Any]]:
 
     d = schema_dir(root)
     out = {}
-    for name in ("claims", "people", "organizations", "places", "topics", "sources", "ratings"):
-        with open(d / f"{name}.schema.json", encoding="utf-8") as fh:
+    for name in ("claims", "people", "organizations", "places", "topics", "sources", "ratings", "vocabulary"):
+        path = d / f"{name}.schema.json"
+        if not path.is_file():  # a fact base with its own schemas from before this file existed
+            path = packaged_facts_dir() / "schema" / f"{name}.schema.json"
+        with open(path, encoding="utf-8") as fh:
             out[name] = json.load(fh)
     return out
 

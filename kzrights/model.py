@@ -111,6 +111,32 @@ class Hit(NamedTuple):
     score: float
     tier: int
     match: Match | None
+    missing: tuple[str, ...] = ()  # query words this claim lacks: empty for a full answer
+
+    @property
+    def full(self) -> bool:
+        return not self.missing
+
+
+class Answer(NamedTuple):
+    """What a search found: claims that answer the whole query, and the nearest partial ones.
+
+    ``hits`` holds only full answers, best first (at most the limit asked for); ``total`` counts
+    every claim that answers in full. ``partial`` holds the nearest claims that match part of
+    the query, each with the words it lacks. ``missing`` lists query words no claim holds, and
+    ``suggestions`` names a user may have meant ("did you mean").
+    """
+
+    query: str
+    hits: list[Hit]
+    partial: list[Hit]
+    total: int
+    missing: tuple[str, ...] = ()
+    suggestions: tuple[str, ...] = ()
+
+    @property
+    def answered(self) -> bool:
+        return bool(self.hits)
 
 
 class Problem(NamedTuple):
