@@ -206,7 +206,9 @@ def _emit_claims(
 
 @app.command()
 def search(
-    query: Annotated[str, typer.Argument(metavar="QUERY", help="Words, a name in any spelling or script, or a topic.")],
+    query: Annotated[
+        list[str], typer.Argument(metavar="QUERY", help="Words, a question, a name in any spelling or script, or a topic.")
+    ],
     report: ReportOpt = None,
     person: PersonOpt = None,
     org: OrgOpt = None,
@@ -214,25 +216,43 @@ def search(
     since: SinceOpt = None,
     until: UntilOpt = None,
     limit: LimitOpt = 10,
+    partial: Annotated[
+        bool, typer.Option("--partial", help='Add partial matches to data output, labelled "match": "partial".')
+    ] = False,
     cite: Annotated[bool, typer.Option("--cite", help="Add a ready-to-paste text citation to every result.")] = False,
     fmt: FormatOpt = Format.table,
     as_json: JsonOpt = False,
     facts: FactsOpt = None,
 ) -> None:
-    """Search claims, names and topics, best match first.
+    """Search claims, names and topics, best match first. Exit 0 only when a claim answers
+    the whole query; otherwise exit 1, naming the words no claim holds.
 
     Example: kzrights search "Tulesova" --report nit-2021
     """
     with _errors():
-        if not query.strip():
+        text = " ".join(query)
+        if not text.strip():
             raise UsageError("empty query: give words to search for")
         filters = _filters(report, person, org, topic, since, until)
         fb = _load(facts)
-        hits = fb.search(query, filters, limit)
+        answer = fb.answer(text, filters, limit)
         fmt = _fmt(fmt, as_json)
-        _emit_claims(fb, hits, fmt, query, title=f"{len(hits)} result(s) for {query!r}", cite=cite)
-        if not hits:
-            raise NotFoundError(f"nothing found for {query!r}" + (" with these filters" if filters.active() else ""))
+        if fmt is Format.table:
+            if answer.hits:
+                more = " (use --limit for more)" if answer.total > len(answer.hits) else ""
+                title = f"{len(answer.hits)} of {answer.total} claims for {text!r}{more}"
+                _emit_claims(fb, answer.hits, fmt, text, title=title, cite=cite)
+            elif answer.partial:
+                title = f"No claim answers {text!r}. Nearest partial matches, not answers (each lacks a query word):"
+                _emit_claims(fb, answer.partial[:5], fmt, text, title=title, cite=cite)
+        else:
+            _emit_claims(fb, answer.hits + (answer.partial if partial else []), fmt, text, cite=cite)
+        if not answer.answered:
+            scope = " with these filters" if filters.active() else ""
+            message = f"no claim in the reports answers {text!r}{scope}"
+            if answer.missing and " ".join(answer.missing).casefold() != text.strip().casefold():
+                message += f"; no claim holds: {', '.join(answer.missing)}"
+            raise NotFoundError(message, answer.suggestions)
 
 
 def _entity_command(kind: str, name: str, fmt: Format, filters: Filters, facts: str | None, limit: int | None) -> None:

@@ -238,13 +238,26 @@ class FactBase:
         return [Hit(self.claim_at(r.position), r.score, r.tier, Match(*r.match) if r.match else None) for r in ranked]
 
     def answer(self, query: str, filters: Filters = NO_FILTERS, limit: int | None = 10) -> Answer:
-        """The search every front end uses (CLI, browse, MCP): full answers and, apart,
-        the nearest partial matches. ``answer(...).answered`` is the exit-0 rule."""
-        hits = self.search(query, filters, None)
-        full = [h for h in hits if h.tier >= 1]
-        partial = [h for h in hits if h.tier < 1]
-        shown = full if limit is None else full[:limit]
-        return Answer(query, shown, partial[: limit or 10], len(full))
+        """The search every front end uses (CLI, browse, MCP): the claims that answer the
+        whole query (``hits``, best first) and, apart, the nearest partial matches, each
+        with the query words it lacks. ``answer(...).answered`` is the exit-0 rule."""
+        if not query.strip():
+            raise UsageError("empty query: give words to search for")
+        if limit is not None and limit < 1:
+            raise UsageError("--limit must be at least 1")
+        r = self.searcher.answer(query, self._allowed(filters))
+        full = r.full if limit is None else r.full[:limit]
+        return Answer(
+            query,
+            [self._hit(x) for x in full],
+            [self._hit(x) for x in r.partial[: limit or 10]],
+            len(r.full),
+            r.missing,
+            r.suggestions,
+        )
+
+    def _hit(self, r: Any) -> Hit:
+        return Hit(self.claim_at(r.position), r.score, r.tier, Match(*r.match) if r.match else None, r.missing)
 
     def select(self, filters: Filters) -> list[Claim]:
         """Every claim the filters allow, in fact-base order."""

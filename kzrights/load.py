@@ -20,10 +20,11 @@ from typing import Any
 from . import __version__
 from .errors import FactBaseError
 from .model import Problem
+from .text import normalize_text
 
 ENV_FACTS = "KZRIGHTS_FACTS"
 ENV_CACHE = "KZRIGHTS_CACHE_DIR"
-CACHE_FORMAT = 17  # bump when the compiled layout changes
+CACHE_FORMAT = 21  # bump when the compiled layout changes
 
 SINGLE_FILES = (
     "sources.yaml",
@@ -503,7 +504,7 @@ def read_fact_base(root: Path, files: list[Path], units: dict[str, Any] | None =
                     "section": section,
                     "file": doc.rel,
                     "line": doc_lines[i] if doc_lines else doc.line(path),
-                    "terms": doc_terms[i] if doc_terms else None,
+                    "index_terms": doc_terms[i] if doc_terms else None,
                 }
             )
 
@@ -533,6 +534,8 @@ def read_fact_base(root: Path, files: list[Path], units: dict[str, Any] | None =
             links[c["id"]][target] = link
             links[target].setdefault(c["id"], {**link, "id": c["id"]})
 
+    vocabulary = _check_vocabulary(items("vocabulary", "concepts"), docs.get("vocabulary"), entities["topics"], problems)
+
     ratings = []
     for i, r in items("ratings", "ratings"):
         if r["report"] not in reports:
@@ -542,7 +545,50 @@ def read_fact_base(root: Path, files: list[Path], units: dict[str, Any] | None =
         raise FactBaseError(problems)
     for c in claims:
         c["related"] = sorted(links[c["id"]].values(), key=lambda ln: ln["id"])  # a stable order
-    return {"reports": list(reports.values()), "entities": entities, "claims": claims, "ratings": ratings, "units": new_units}
+    return {
+        "reports": list(reports.values()),
+        "entities": entities,
+        "claims": claims,
+        "ratings": ratings,
+        "vocabulary": vocabulary,
+        "units": new_units,
+    }
+
+
+_LATIN_TERM = re.compile(r"^[A-Za-z0-9 '’.,&/()+-]+$")
+_CYRILLIC_TERM = re.compile(r"^[\u0400-\u04ff0-9 '’.,()-]+$")
+
+
+def _check_vocabulary(
+    concepts: list[tuple[int, dict[str, Any]]], doc: _Doc | None, topics: dict[str, Any], problems: list[Problem]
+) -> list[dict[str, Any]]:
+    """The search vocabulary: concept ids unique, topics known, each language's terms in its
+    script, no term given twice in one concept."""
+    out: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for i, c in concepts:
+        assert doc is not None
+        if c["id"] in seen:
+            problems.append(doc.problem(("concepts", i, "id"), f"duplicate concept id '{c['id']}'"))
+        seen.add(c["id"])
+        for j, t in enumerate(c.get("topics") or []):
+            if t not in topics:
+                problems.append(doc.problem(("concepts", i, "topics", j), f"unknown topic id '{t}'"))
+        for lang, pattern, script in (
+            ("en", _LATIN_TERM, "Latin"),
+            ("ru", _CYRILLIC_TERM, "Cyrillic"),
+            ("kk", _CYRILLIC_TERM, "Cyrillic"),
+        ):
+            folded: dict[str, int] = {}
+            for j, term in enumerate(c.get(lang) or []):
+                if not pattern.match(term):
+                    problems.append(doc.problem(("concepts", i, lang, j), f"{lang} term {term!r} is not in {script} script"))
+                key = normalize_text(term)
+                if key in folded:
+                    problems.append(doc.problem(("concepts", i, lang, j), f"{lang} term {term!r} repeats term {folded[key] + 1}"))
+                folded.setdefault(key, j)
+        out.append(c)
+    return out
 
 
 # --------------------------------------------------------------------------- compiling
@@ -578,7 +624,10 @@ def compile_fact_base(raw: dict[str, Any]) -> dict[str, Any]:
             entities.append(
                 [singular, e["id"], e["name"], _strs(e.get("aliases")), e.get("description"), e.get("role"), e.get("kind")]
             )
-    topics = [[t["id"], t["label"], _strs(t.get("aliases")), t.get("description")] for t in raw["entities"]["topics"].values()]
+    topics = [
+        [t["id"], t["label"], _strs(t.get("aliases")), t.get("description"), _strs(t.get("ru")), _strs(t.get("kk"))]
+        for t in raw["entities"]["topics"].values()
+    ]
     report_of = {c["id"]: c["report"] for c in raw["claims"]}
     claims = [
         [
@@ -597,6 +646,7 @@ def compile_fact_base(raw: dict[str, Any]) -> dict[str, Any]:
             [[ln["id"], ln["kind"], ln.get("note"), report_of[ln["id"]]] for ln in c["related"]],
             c["file"],
             c["line"],
+            _strs(c.get("terms")),
         ]
         for c in raw["claims"]
     ]
@@ -622,6 +672,6 @@ def compile_fact_base(raw: dict[str, Any]) -> dict[str, Any]:
         # each claim marshalled on its own: a query decodes only the claims it shows
         "claims": [marshal.dumps(c) for c in claims],
         "ratings": ratings,
-        "index": build_index(claims, entities, topics, [c["terms"] for c in raw["claims"]]),
+        "index": build_index(claims, entities, topics, [c["index_terms"] for c in raw["claims"]], raw.get("vocabulary", [])),
     }
     return data

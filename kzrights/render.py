@@ -65,6 +65,9 @@ def claim_dict(fb: FactBase, claim: Claim, hit: Hit | None = None) -> dict[str, 
     if hit is not None:
         out["score"] = hit.score
         out["matched"] = {"field": hit.match.field, "via": hit.match.via, "form": hit.match.form} if hit.match else None
+        out["match"] = "full" if hit.full else "partial"
+        if not hit.full:
+            out["lacks"] = list(hit.missing)
     return out
 
 

@@ -1,18 +1,28 @@
 """The search index (built once per fact-base edit) and ranking (run per query).
 
-Ranking works in tiers, best first:
+A claim *answers* a query when every content word of the query (question scaffolding and a
+named report set aside, see ``query.py``) is held by that claim, in one of these ways:
 
-3. the whole query appears as a phrase in the claim (or is the claim's id);
-2. the whole query is a name or alias of an entity or topic the claim is tagged with;
-1. every word of the query is found, exactly or by its folded key (Mamay/Mamai), in the
-   claim's text or in the names and aliases of its entities and topics;
-0. some words are found, or found only by fuzzy matching (typos).
+- the word itself, as written, folded (Mamay/Mamai), by prefix or by stem (arrested ~ arrest);
+- a curated synonym or translation: the word (or a phrase of the query) is a term of a
+  concept of ``facts/vocabulary.yaml`` or a topic's label in any language, and the claim holds
+  another term of it or is tagged with its topic;
+- the claim's own lay search terms (``terms`` in its fact file);
+- the name or alias of an entity or topic the claim is tagged with;
+- a typo of any of these; a typo of a *name* counts only when the rest of the query agrees
+  (so a made-up name never stands in for a real one).
 
-Within a tier, a claim scores by the share of the query's words it holds, each word weighted
-by how rare it is (idf) and by how well it matched, with a bonus for words in the claim's
-own text over words only in its tags. Fuzzy matching works word by word against the
-index's vocabulary and needs at least five letters, so a short query cannot match a long
-text by accident.
+Claims that answer the query come in tiers, best first (``TIERS``):
+
+- ``phrase``: the whole query appears as a phrase in the claim (or is the claim's id);
+- ``named``: the whole query is a name or alias of an entity or topic the claim is tagged with;
+- ``all-words``: every content word is held.
+
+Claims that hold only some words are ``partial`` (tier 0): never an answer, shown apart.
+Within a tier a claim scores by the share of the query it holds, each word weighted by how
+rare it is (idf: a place, a year or a name outweighs a common word) and by how well it
+matched, with a bonus for words in the claim's own text, and, for a question, for what the
+question asks: a figure for "how many", a date for "when".
 """
 
 from __future__ import annotations
@@ -24,28 +34,36 @@ from array import array
 from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
+from .query import STOPWORDS, Query, Word, analyse
 from .text import fold_key, fold_word, normalize_text
 
-STOPWORDS = frozenset(
-    """
-    a an the of in on at to for and or but by with from as is was were be been are it its
-    this that these those into about over after before since during than then there their
-    they he she his her him who whom which what when where why how not no nor so such also
-    has have had do does did will would can could should may might must s
-    """.split()
-)
 MAX_QUERY_WORDS = 32  # a pasted paragraph is searched by its first words, not rejected
 MAX_SPAN = 6  # the longest entity name, in words, looked for inside a query
+MAX_TERM_WORDS = 5  # the longest vocabulary term, in words
 FUZZY_MIN_LEN = 5
-TIER_BASE = {3: 85.0, 2: 70.0, 1: 50.0, 0: 0.0}
-TIER_SPAN = {3: 15.0, 2: 15.0, 1: 20.0, 0: 50.0}
-MIN_TIER0_COVERAGE = 0.25
-STEM_WEIGHT = 0.85  # a word sharing its stem with the query's counts as found (tier 1)
+TIER_PHRASE, TIER_NAMED, TIER_ALL_WORDS, TIER_ALL_BUT_ONE, TIER_PARTIAL = 4, 3, 2, 1, 0
+TIERS = {
+    TIER_PHRASE: "phrase",
+    TIER_NAMED: "named",
+    TIER_ALL_WORDS: "all-words",
+    TIER_ALL_BUT_ONE: "all-but-one",
+    TIER_PARTIAL: "partial",
+}
+TIER_BASE = {4: 85.0, 3: 70.0, 2: 50.0, 1: 35.0, 0: 0.0}
+TIER_SPAN = {4: 15.0, 3: 15.0, 2: 20.0, 1: 15.0, 0: 35.0}
+MIN_PARTIAL_COVERAGE = 0.25
+STEM_WEIGHT = 0.85  # a word sharing its stem with the query's counts as held
+SYNONYM_WEIGHT = 0.85  # a vocabulary synonym or translation
+TERM_WEIGHT = 0.9  # a claim's own lay search term
+WANTS_BONUS = 0.12  # a question's answer-bearing kind (figure, date) in the claim
+_HAS_FIGURE = re.compile(r"\d")
 
 # Compiled layout (plain data that marshal stores). A claim record is a list in this order:
 ENTITY_KIND, ENTITY_ID, ENTITY_NAME, ENTITY_ALIASES = 0, 1, 2, 3
 CLAIM_ID, CLAIM_TEXT, CLAIM_REPORT = 0, 1, 2
 CLAIM_DATE, CLAIM_PEOPLE, CLAIM_ORGS, CLAIM_PLACES, CLAIM_TOPICS = 6, 7, 8, 9, 10
+CLAIM_TERMS = 15  # the claim's lay search terms
+TOPIC_ID, TOPIC_LABEL, TOPIC_ALIASES, TOPIC_RU, TOPIC_KK = 0, 1, 2, 4, 5
 TAG_FIELDS = ((CLAIM_PEOPLE, "person"), (CLAIM_ORGS, "organization"), (CLAIM_PLACES, "place"))
 
 
@@ -82,26 +100,135 @@ def claim_terms(text: str) -> list[Any]:
     return [norm, [[k, w] for k, w in seen.items()]]
 
 
+def _stem_seq(norm: str) -> list[str]:
+    from .lang import english_stem
+
+    return [english_stem(w) for w in norm.split()]
+
+
+def _holds_run(seq: Sequence[str], run: Sequence[str]) -> bool:
+    n = len(run)
+    return any(list(seq[i : i + n]) == list(run) for i in range(len(seq) - n + 1))
+
+
+def _concepts(topics: Sequence[Sequence[Any]], vocabulary: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every concept search knows: the vocabulary's, and one per topic (label, aliases and
+    its Russian and Kazakh words)."""
+    out = [
+        {
+            "id": f"topic:{t[TOPIC_ID]}",
+            "topics": [t[TOPIC_ID]],
+            "en": [t[TOPIC_LABEL], *t[TOPIC_ALIASES]],
+            "ru": list(t[TOPIC_RU]) if len(t) > TOPIC_RU else [],
+            "kk": list(t[TOPIC_KK]) if len(t) > TOPIC_KK else [],
+        }
+        for t in topics
+    ]
+    out += [
+        {
+            "id": c["id"],
+            "topics": list(c.get("topics") or []),
+            "en": list(c.get("en") or []),
+            "ru": list(c.get("ru") or []),
+            "kk": list(c.get("kk") or []),
+        }
+        for c in vocabulary
+    ]
+    return out
+
+
+def _build_concepts(
+    concepts: list[dict[str, Any]], stem_seqs: list[list[str]], stem_postings: dict[str, list[int]], by_tag: dict[str, list[int]]
+) -> dict[str, Any]:
+    """Concept look-up tables (English by stem run, Russian by stem run, Kazakh by base
+    form) and, for each concept, the claims that hold one of its terms or its topic."""
+    from .lang import english_stem, russian_stem
+
+    en_keys: dict[str, list[int]] = {}
+    ru_keys: dict[str, list[int]] = {}
+    kk_terms: list[list[Any]] = []
+    claims_of: list[bytes] = []
+    term_of: list[dict[int, str]] = []
+    for ci, c in enumerate(concepts):
+        held: dict[int, str] = {}
+        for topic in c["topics"]:
+            for pos in by_tag.get(f"topic:{topic}", []):
+                held.setdefault(pos, f"topic {topic}")
+        for term in c["en"]:
+            norm = normalize_text(term)
+            if not norm:
+                continue
+            run = [english_stem(w) for w in norm.split()]
+            key = " ".join(run)
+            if ci not in en_keys.setdefault(key, []):
+                en_keys[key].append(ci)
+            content = [s for s, w in zip(run, norm.split(), strict=True) if w not in STOPWORDS] or run
+            cand: set[int] | None = None
+            for s in content:
+                got = set(stem_postings.get(s, ()))
+                cand = got if cand is None else cand & got
+            for pos in sorted(cand or ()):
+                if len(run) == 1 or _holds_run(stem_seqs[pos], run):
+                    held.setdefault(pos, term)
+        for term in c["ru"]:
+            key = " ".join(russian_stem(w) for w in re.findall(r"[\w-]+", term.lower()))
+            if key and ci not in ru_keys.setdefault(key, []):
+                ru_keys[key].append(ci)
+        for term in c["kk"]:
+            words = re.findall(r"[\w-]+", term.lower())
+            if words:
+                kk_terms.append([words, ci])
+        claims_of.append(pack(sorted(held)))
+        term_of.append(held)
+    return {
+        "concept_ids": [c["id"] for c in concepts],
+        "concept_en": {k: pack(v) for k, v in en_keys.items()},
+        "concept_ru": {k: pack(v) for k, v in ru_keys.items()},
+        "concept_kk": kk_terms,
+        "concept_claims": claims_of,
+        "concept_forms": [{pos: t for pos, t in held.items()} for held in term_of],
+    }
+
+
 def build_index(
     claims: Sequence[Sequence[Any]],
     entities: Sequence[Sequence[Any]],
     topics: Sequence[Sequence[Any]],
     terms: Sequence[list[Any] | None] | None = None,
+    vocabulary: Sequence[dict[str, Any]] = (),
 ) -> dict[str, Any]:
-    """Everything a query needs, computed once: postings by folded word, the claims of
-    each entity and topic, every name form to look for in a query, and per-claim columns.
-    ``terms`` may give each claim's ``claim_terms`` already computed."""
+    """Everything a query needs, computed once: postings by folded word and by stem, the
+    claims of each entity, topic and concept, every name form to look for in a query, and
+    per-claim columns. ``terms`` may give each claim's ``claim_terms`` already computed."""
+
     postings: dict[str, list[int]] = {}
+    term_postings: dict[str, list[int]] = {}  # words of the claims' own lay search terms
+    stem_postings: dict[str, list[int]] = {}
     surface: dict[str, str] = {}  # a word as written, for each folded key (shown in "matched")
     texts: list[str] = []
+    term_texts: list[str] = []
+    stem_seqs: list[list[str]] = []
     by_tag: dict[str, list[int]] = {}
+    capital: set[str] = set()  # words written with a capital inside a sentence ...
+    lower: set[str] = set()  # ... and words written in lower case somewhere
     for i, c in enumerate(claims):
+        for m in re.finditer(r"(?<![.!?:;(\"“] )(?<!^)\b([^\W\d_][\w'’-]*)", c[CLAIM_TEXT]):
+            (capital if m.group(1)[0].isupper() else lower).add(fold_word(m.group(1).lower()))
         known = terms[i] if terms else None
         norm, words = known if known else claim_terms(c[CLAIM_TEXT])
         texts.append(norm)
         for key, w in words:
             postings.setdefault(key, []).append(i)
             surface.setdefault(key, w)
+        lay = [normalize_text(t) for t in (c[CLAIM_TERMS] if len(c) > CLAIM_TERMS else [])]
+        term_texts.append(" | ".join(lay))
+        for key in dict.fromkeys(fold_word(w) for t in lay for w in content_words(t.split())):
+            term_postings.setdefault(key, []).append(i)
+        seq = _stem_seq(norm)
+        lay_seq = [s for t in lay for s in ["|", *_stem_seq(t)]]
+        stem_seqs.append(seq + lay_seq)
+        for s in dict.fromkeys(seq + lay_seq):
+            stem_postings.setdefault(s, []).append(i)
         year = c[CLAIM_DATE][:4] if c[CLAIM_DATE] else None
         if year and not any(k == year for k, _ in words):
             postings.setdefault(year, []).append(i)
@@ -137,20 +264,32 @@ def build_index(
     form_keys: dict[str, list[int]] = {}
     for fi, f in enumerate(forms):
         form_keys.setdefault(f[2], []).append(fi)
-    return {
+    # proper nouns ("QazVac", "Kazakhgate"): naming one names a thing, as an entity's name does
+    proper = sorted(capital - lower)
+    # the words of people's names: a typo of one of them may be a made-up person
+    name_words = sorted({w for f in forms if f[0].startswith("person:") and f[3] != "id" for w in f[2].split()})
+    index = {
         "form_keys": {k: pack(v) for k, v in form_keys.items()},
         "texts": texts,
+        "term_texts": term_texts,
         "ids": [c[CLAIM_ID] for c in claims],
         "reports": [c[CLAIM_REPORT] for c in claims],
         "dates": [c[CLAIM_DATE] for c in claims],
         "lengths": [len(c[CLAIM_TEXT]) for c in claims],
+        "figures": [bool(_HAS_FIGURE.search(c[CLAIM_TEXT])) for c in claims],
         # the word as first written, a NUL, then the packed positions: one object per word
         "postings": {k: surface.get(k, k).encode() + b"\0" + pack(v) for k, v in postings.items()},
-        "vocab": "\n".join(sorted(postings)),
+        "term_postings": {k: pack(v) for k, v in term_postings.items()},
+        "stem_postings": {k: pack(v) for k, v in stem_postings.items()},
+        "vocab": "\n".join(sorted(set(postings) | set(term_postings))),
+        "name_words": "\n".join(name_words),
+        "proper_words": "\n".join(proper),
         "by_tag": {k: pack(v) for k, v in by_tag.items()},
         "forms": forms,
         "partials": {k: pack(v) for k, v in partials.items()},
     }
+    index.update(_build_concepts(_concepts(topics, vocabulary), stem_seqs, stem_postings, by_tag))
+    return index
 
 
 class Ranked(NamedTuple):
@@ -160,6 +299,21 @@ class Ranked(NamedTuple):
     score: float
     tier: int
     match: tuple[str, str, str] | None  # (field, via, form)
+    missing: tuple[str, ...] = ()  # query words this claim lacks (partial matches only)
+
+
+class Ranking(NamedTuple):
+    """What ``Searcher.answer`` found: full answers, partial ones, and why."""
+
+    full: list[Ranked]
+    partial: list[Ranked]
+    missing: tuple[str, ...]  # query words no claim holds
+    suggestions: tuple[str, ...]  # names the query may have meant (a typo of a name)
+    report: str | None  # a report the query itself named
+
+
+# credit for one query word in one claim: (weight, field, via, form, a typo of a name)
+Credit = tuple[float, str, str, str, bool]
 
 
 class Searcher:
@@ -169,6 +323,9 @@ class Searcher:
         self.data = data
         self.index = data["index"]
         self._vocab: list[str] | None = None
+        self._name_words: set[str] | None = None
+        self._proper: set[str] | None = None
+        self._named: set[int] = set()  # claims tagged with an entity the last query names
 
     @property
     def vocab(self) -> list[str]:
@@ -177,14 +334,26 @@ class Searcher:
             self._vocab = self.index["vocab"].split("\n")
         return self._vocab
 
+    @property
+    def name_words(self) -> set[str]:
+        if self._name_words is None:
+            self._name_words = set(self.index.get("name_words", "").split("\n"))
+        return self._name_words
+
+    @property
+    def proper_words(self) -> set[str]:
+        if self._proper is None:
+            self._proper = set(self.index.get("proper_words", "").split("\n")) - {""}
+        return self._proper
+
     # -- vocabulary look-ups -------------------------------------------------------------
 
-    def _word_keys(self, word: str) -> list[tuple[str, float, str]]:
+    def _word_keys(self, word: str, fuzzy: bool = True) -> list[tuple[str, float, str]]:
         """Index keys that match one query word: (key, weight, via)."""
         key = fold_word(word)
-        postings = self.index["postings"]
+        postings, term_postings = self.index["postings"], self.index.get("term_postings", {})
         out: list[tuple[str, float, str]] = []
-        if key in postings:
+        if key in postings or key in term_postings:
             out.append((key, 1.0, "word"))
         if re.fullmatch(r"[\d.]+", word):
             return out  # numbers match exactly or not at all
@@ -208,13 +377,58 @@ class Searcher:
                     if common >= 6 or min(len(key), len(cand)) >= 8:
                         out.append((cand, STEM_WEIGHT, "stem"))
                 i += 1
-        if len(key) >= FUZZY_MIN_LEN and not out:  # typo tolerance, only where nothing matched as written
-            from rapidfuzz import fuzz, process
-
-            cutoff = 85 if len(key) >= 8 else 88
-            for cand, score, _ in process.extract(key, vocab, scorer=fuzz.ratio, score_cutoff=cutoff, limit=6):
-                out.append((cand, 0.85 * score / 100, "fuzzy"))
+        if fuzzy and len(key) >= FUZZY_MIN_LEN and not out:  # typo tolerance, only where nothing matched as written
+            out += self._typos(key)
         return out
+
+    def _typos(self, key: str) -> list[tuple[str, float, str]]:
+        from rapidfuzz import fuzz, process
+
+        cutoff = 80 if len(key) >= 8 else 83
+        return [
+            (cand, 0.85 * score / 100, "fuzzy")
+            for cand, score, _ in process.extract(key, self.vocab, scorer=fuzz.ratio, score_cutoff=cutoff, limit=6)
+        ]
+
+    def _stem_claims(self, word: str) -> array[int]:
+        """Claims holding a word with the query word's English stem (detained ~ detention? no:
+        detain ~ detained ~ detaining)."""
+        from .lang import english_stem
+
+        return unpack(self.index.get("stem_postings", {}).get(english_stem(word), b""))
+
+    def _concept_spans(self, words: Sequence[Word], content: set[int], fixed: dict[int, str]) -> list[tuple[int, int, int, str]]:
+        """Vocabulary concepts named inside the query: (start, end, concept, via). ``fixed``
+        gives a typo's correction for some positions, looked up in its place."""
+        from .lang import english_stem, kazakh_meets, russian_stem, stems_meet
+
+        en, ru, kk = self.index.get("concept_en", {}), self.index.get("concept_ru", {}), self.index.get("concept_kk", [])
+        found: list[tuple[int, int, int, str]] = []
+        n = len(words)
+        latin = [fixed.get(i, w.norm) for i, w in enumerate(words)]
+        for i in range(n):
+            for j in range(min(n, i + MAX_TERM_WORDS), i, -1):
+                if not any(k in content for k in range(i, j)) or any(w.cyrillic for w in words[i:j]):
+                    continue
+                key = " ".join(english_stem(w) for w in latin[i:j])
+                via = "fuzzy" if any(k in fixed for k in range(i, j)) else "synonym"
+                found += [(i, j, ci, via) for ci in unpack(en.get(key, b""))]
+        cyr = [i for i, w in enumerate(words) if w.cyrillic]
+        if not cyr:
+            return found
+        stems = {i: russian_stem(words[i].raw) for i in cyr if not words[i].kazakh}
+        for key, packed in ru.items():
+            run = key.split()
+            for i in cyr:
+                if i + len(run) <= n and all(i + k in stems and stems_meet(stems[i + k], s) for k, s in enumerate(run)):
+                    found += [(i, i + len(run), ci, "translation") for ci in unpack(packed)]
+        for run, ci in kk:
+            for i in cyr:
+                if i + len(run) <= n and all(
+                    words[i + k].cyrillic and kazakh_meets(words[i + k].raw, t) for k, t in enumerate(run)
+                ):
+                    found.append((i, i + len(run), ci, "translation"))
+        return found
 
     def _spans(self, folds: Sequence[str], content: set[int]) -> list[tuple[int, int, list[Any], float, str]]:
         """Entity and topic names inside the query: (start, end, form, weight, via)."""
@@ -260,33 +474,79 @@ class Searcher:
     # -- ranking ---------------------------------------------------------------------------
 
     def rank(self, query: str, allowed: set[int] | None = None, limit: int | None = None) -> list[Ranked]:
-        """Claims matching ``query``, best first; ``allowed`` restricts to those positions."""
-        qnorm = normalize_text(query)
-        words = qnorm.split()[:MAX_QUERY_WORDS]
-        if not words:
-            return []
-        qnorm = " ".join(words)
-        content = {i for i, w in enumerate(words) if w not in STOPWORDS} or set(range(len(words)))
-        folds = [fold_word(w) for w in words]
-        ids = self.index["ids"]
-        n_claims = max(len(ids), 1)
-        by_tag = self.index["by_tag"]
-        postings = self.index["postings"]
+        """Claims matching ``query``, best first (full answers, then partial ones)."""
+        r = self.answer(query, allowed)
+        ranked = r.full + r.partial
+        return ranked[:limit] if limit else ranked
 
-        # credit[position][claim] = best way that claim holds that query word
-        # credit[position][claim] = (weight, field, via, form): the best way that claim holds that word
-        credit: dict[int, dict[int, tuple[float, str, str, str]]] = {p: {} for p in content}
-        text_credit: dict[int, dict[int, float]] = {p: {} for p in content}
+    def answer(self, query: str, allowed: set[int] | None = None) -> Ranking:
+        """Claims that answer ``query`` in full, best first, and apart the nearest partial ones."""
+        q = analyse(query, MAX_QUERY_WORDS)
+        if not q.words:
+            return Ranking([], [], (), (), None)
+        if q.report:
+            allowed = {
+                i
+                for i in (allowed if allowed is not None else range(len(self.index["ids"])))
+                if self.index["reports"][i] == q.report
+            }
+        credit, tier2, id_hit = self._credit(q)
+        return self._tiers(q, credit, tier2, id_hit, allowed)
+
+    def _credit(self, q: Query) -> tuple[dict[int, dict[int, Credit]], set[int], int | None]:
+        """For each content word of the query, every claim that holds it and how."""
+        words, content = q.words, set(q.content)
+        postings, term_postings, by_tag = self.index["postings"], self.index.get("term_postings", {}), self.index["by_tag"]
+        credit: dict[int, dict[int, Credit]] = {p: {} for p in content}
+
+        def give(p: int, ci: int, c: Credit) -> None:
+            best = credit[p].get(ci)
+            if best is None or c[0] > best[0]:
+                credit[p][ci] = c
+
+        # 1. the words themselves (Latin script; Cyrillic words met by the vocabulary below)
+        translated = {i for s in self._concept_spans(words, content, {}) if s[3] == "translation" for i in range(s[0], s[1])}
+        fixed: dict[int, str] = {}
         for p in content:
-            for key, weight, via in self._word_keys(words[p]):
+            w = words[p]
+            if p in translated:
+                continue
+            keys = self._word_keys(w.norm, fuzzy=False)
+            for key, weight, via in keys:
+                written, positions = posting(postings.get(key, b""))
+                # a name's "stem" (Elshibekov ~ Elshibayev) is a typo of that name
+                name = via == "stem" and key in self.name_words
+                for ci in positions:
+                    give(p, ci, (weight, "claim", via, written or key, name))
+                for ci in unpack(term_postings.get(key, b"")):
+                    give(p, ci, (weight * TERM_WEIGHT, "terms", via, key, name))
+            if not w.norm.isdigit() and w.norm.isalpha():
+                for ci in self._stem_claims(w.norm):
+                    give(p, ci, (STEM_WEIGHT, "claim", "stem", w.norm, False))
+        # 2. concepts: synonyms, translations, topic labels in any language
+        for i, j, concept, via in self._concept_spans(words, content, {}):
+            self._give_concept(credit, content, i, j, concept, via, give)
+        # 3. typos, only for words nothing else matched
+        for p in content:
+            if credit[p] or p in translated or len(words[p].norm) < FUZZY_MIN_LEN or not words[p].norm.isalpha():
+                continue
+            typos = self._typos(fold_word(words[p].norm))
+            for key, weight, _via in typos:
+                name = key in self.name_words
                 written, positions = posting(postings.get(key, b""))
                 for ci in positions:
-                    if weight > text_credit[p].get(ci, 0.0):
-                        text_credit[p][ci] = weight
-                        best = credit[p].get(ci)
-                        if best is None or weight > best[0]:
-                            credit[p][ci] = (weight, "claim", via, written)
-        tier2: set[int] = set()  # claims tagged with an entity or topic the whole query names
+                    give(p, ci, (weight, "claim", "fuzzy", written or key, name))
+                for ci in unpack(term_postings.get(key, b"")):
+                    give(p, ci, (weight * TERM_WEIGHT, "terms", "fuzzy", key, name))
+            if typos:
+                fixed[p] = typos[0][0]
+        if fixed:
+            for i, j, concept, _via in self._concept_spans(words, content, fixed):
+                self._give_concept(credit, content, i, j, concept, "fuzzy", give)
+        # 4. names of entities and topics inside the query
+        folds = [fold_word(w.norm) if i not in translated else "\0" for i, w in enumerate(words)]
+        tier2: set[int] = set()
+        named: set[int] = set()
         for i, j, form, weight, via in self._spans(folds, content):
             tag, display = form[0], form[1]
             kind = tag.split(":", 1)[0]
@@ -294,56 +554,147 @@ class Searcher:
             tagged = unpack(by_tag.get(tag, b""))
             if i == 0 and j == len(words) and via not in ("fuzzy", "partial"):
                 tier2.update(tagged)
-            topic_factor = 0.9 if kind == "topic" else 1.0
+            w_ = weight * (0.9 if kind == "topic" else 1.0)
+            # a typo on one word of a name must be vouched for by the rest of the query; a
+            # whole name of several words that is near an entity's name vouches for itself
+            typo_of_name = via == "fuzzy" and kind != "topic" and j - i == 1
+            if kind != "topic" and via not in ("fuzzy",):
+                named.update(tagged)
             for ci in tagged:
                 for p in range(i, j):
-                    if p not in content:
-                        continue
-                    best = credit[p].get(ci)
-                    w = weight * topic_factor
-                    if best is None or w > best[0]:
-                        credit[p][ci] = (w, kind, how, display)
+                    if p in content:
+                        give(p, ci, (w_, kind, how, display, typo_of_name))
+        ids = self.index["ids"]
+        by_id = q.text
+        id_hit = ids.index(by_id) if " " not in by_id and "-" in by_id and by_id in ids else None
+        self._named = named
+        return credit, tier2, id_hit
 
+    def _give_concept(
+        self, credit: dict[int, dict[int, Credit]], content: set[int], i: int, j: int, concept: int, via: str, give: Any
+    ) -> None:
+        forms = self.index["concept_forms"][concept]
+        for ci in unpack(self.index["concept_claims"][concept]):
+            for p in range(i, j):
+                if p in content:
+                    give(
+                        p,
+                        ci,
+                        (SYNONYM_WEIGHT if via != "fuzzy" else SYNONYM_WEIGHT * 0.9, "claim", via, forms.get(ci, ""), False),
+                    )
+
+    def _tiers(
+        self, q: Query, credit: dict[int, dict[int, Credit]], tier2: set[int], id_hit: int | None, allowed: set[int] | None
+    ) -> Ranking:
+        """Sort every candidate into its tier (named tests, best first) and score it."""
+        content = list(credit)
+        ids, texts, lengths = self.index["ids"], self.index["texts"], self.index["lengths"]
+        term_texts = self.index.get("term_texts") or [""] * len(ids)
+        n_claims = max(len(ids), 1)
         idf = {p: math.log(1 + n_claims / (1 + len(credit[p]))) for p in content}
         total_idf = sum(idf.values()) or 1.0
-        candidates: set[int] = set()
-        for p in content:
-            candidates.update(credit[p])
+        candidates: set[int] = set().union(*(credit[p] for p in content)) if content else set()
+        if id_hit is not None:
+            candidates.add(id_hit)
         if allowed is not None:
             candidates &= allowed
-        texts = self.index["texts"]
-        lengths = self.index["lengths"]
-        # normalised texts are single-space-separated words: a padded substring is a whole-word phrase
+        qnorm = " ".join(w.norm for w in q.words)
         phrase = f" {qnorm} " if len(qnorm) >= 3 else None
-        by_id = query.strip()
-        id_hit = ids.index(by_id) if " " not in by_id and "-" in by_id and by_id in ids else None
-        if id_hit is not None and (allowed is None or id_hit in allowed):
-            candidates.add(id_hit)
-        ranked: list[Ranked] = []
+        missing = tuple(
+            q.words[p].raw for p in content if not (credit[p].keys() & (allowed if allowed is not None else credit[p].keys()))
+        )
+        full: list[Ranked] = []
+        partial: list[Ranked] = []
+        suggestions: dict[str, None] = {}
+        name_pos = {p for p in content if fold_word(q.words[p].norm) in self.name_words}
         for ci in candidates:
-            held = [(p, credit[p][ci]) for p in content if ci in credit[p]]
-            coverage = sum(idf[p] * c[0] for p, c in held) / total_idf
-            text_cov = sum(idf[p] * text_credit[p].get(ci, 0.0) for p in content) / total_idf
+            held = {p: credit[p][ci] for p in content if ci in credit[p]}
+            agreed = self._agreed(held, content, name_pos)
+            if agreed is not None:
+                suggestions.update(dict.fromkeys(agreed))
+                held = {p: c for p, c in held.items() if not c[4]}
+            coverage = sum(idf[p] * c[0] for p, c in held.items()) / total_idf
+            text_cov = sum(idf[p] * c[0] for p, c in held.items() if c[1] == "claim") / total_idf
+            lacks = tuple(q.words[p].raw for p in content if p not in held)
+            match: tuple[str, str, str] | None
             if ci == id_hit:
-                tier, match, coverage = 3, ("id", "exact", by_id), 1.0
-            elif phrase is not None and phrase in f" {texts[ci]} ":
-                tier, match = 3, ("claim", "phrase", query.strip())
+                tier, match, coverage = TIER_PHRASE, ("id", "exact", q.text), 1.0
+            elif self._is_phrase(phrase, texts[ci], term_texts[ci]):
+                tier, match = TIER_PHRASE, ("claim", "phrase", q.text)
             else:
-                best = max(held, key=lambda pc: idf[pc[0]] * pc[1][0])[1]
-                match = (best[1], best[2], best[3])
+                best = max(held.items(), key=lambda pc: idf[pc[0]] * pc[1][0])[1] if held else None
+                match = (best[1], best[2], best[3]) if best else None
                 if ci in tier2:
-                    tier = 2
-                elif len(held) == len(content) and all(c[0] >= STEM_WEIGHT for _, c in held):
-                    tier = 1
+                    tier = TIER_NAMED
+                elif not lacks:
+                    tier = TIER_ALL_WORDS
+                elif self._all_but_one(q, content, lacks, ci, credit, held):
+                    tier = TIER_ALL_BUT_ONE
                 else:
-                    tier = 0
-                    if coverage < MIN_TIER0_COVERAGE:
+                    tier = TIER_PARTIAL
+                    if coverage < MIN_PARTIAL_COVERAGE or not held:
                         continue
             within = 0.7 * coverage + 0.3 * text_cov - 0.05 * min(lengths[ci] / 400, 1.0)
+            within += WANTS_BONUS * self._wants(q.wants, ci)
             score = TIER_BASE[tier] + TIER_SPAN[tier] * max(0.0, min(within, 1.0))
-            ranked.append(Ranked(ci, round(score, 1), tier, match))
-        ranked.sort(key=lambda r: (-r.tier, -r.score, lengths[r.position], ids[r.position]))
-        return ranked[:limit] if limit else ranked
+            r = Ranked(ci, round(score, 1), tier, match, lacks if tier <= TIER_ALL_BUT_ONE else ())
+            (full if tier > TIER_PARTIAL else partial).append(r)
+        order = lambda r: (-r.tier, -r.score, lengths[r.position], ids[r.position])  # noqa: E731
+        full.sort(key=order)
+        partial.sort(key=order)
+        return Ranking(full, partial, missing, tuple(suggestions) if not full else (), q.report)
+
+    @staticmethod
+    def _is_phrase(phrase: str | None, text: str, terms: str) -> bool:
+        # normalised texts are single-space-separated words: a padded substring is a whole-word phrase
+        return phrase is not None and (phrase in f" {text} " or (bool(terms) and phrase in f" {terms} "))
+
+    def _all_but_one(
+        self,
+        q: Query,
+        content: list[int],
+        lacks: tuple[str, ...],
+        ci: int,
+        credit: dict[int, dict[int, Credit]],
+        held: dict[int, Credit],
+    ) -> bool:
+        """A claim that holds every content word of a long query but one ("threat level raised
+        to red to stop rally"), or of a query of three words that names an entity the claim
+        is tagged with ("Vladimir Kozlov released") or a proper noun the claim holds ("QazVac
+        vaccine doses"). The word it lacks must be one the
+        reports use elsewhere (a word no claim holds says the reports are silent on it), and
+        no figure and no name."""
+        if len(lacks) != 1 or len(content) < 3:
+            return False
+        if len(content) < 4 and ci not in self._named:
+            proper = self.proper_words
+            if not any(c[2] == "word" and fold_word(q.words[p].norm) in proper for p, c in held.items()):
+                return False
+        p = next(p for p in content if q.words[p].raw == lacks[0])
+        word = q.words[p].norm
+        known = any(c[2] != "fuzzy" for c in credit[p].values())
+        return known and word.isalpha() and fold_word(word) not in self.name_words
+
+    @staticmethod
+    def _agreed(held: dict[int, Credit], content: list[int], name_pos: set[int]) -> list[str] | None:
+        """A typo of a name counts only when the rest of the query agrees: some content
+        word that is not itself part of a name (Yerzhan in "Yerzhan Elshibekov" does not
+        vouch for Elshibekov) is held, and every such word is held, not by a typo.
+        Returns the names to suggest when the query does not agree, else None."""
+        typos = [p for p, c in held.items() if c[4]]
+        if not typos or all(p in typos for p in content):
+            return None
+        others = [p for p in content if p not in typos and p not in name_pos]
+        if others and all(p in held and held[p][2] != "fuzzy" for p in others):
+            return None
+        return [held[p][3] for p in typos]
+
+    def _wants(self, wants: str | None, ci: int) -> float:
+        if wants == "number":
+            return 1.0 if self.index["figures"][ci] else 0.0
+        if wants == "date":
+            return 1.0 if self.index["dates"][ci] else 0.0
+        return 0.0
 
 
 class Candidate(NamedTuple):

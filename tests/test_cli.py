@@ -19,7 +19,8 @@ def test_search_json_contract(run_json) -> None:
     code, data = run_json("search", "Mamai", "--json", *F)
     assert code == 0 and isinstance(data, list) and data
     first = data[0]
-    assert set(first) == CLAIM_KEYS | {"score", "matched"}
+    assert set(first) == CLAIM_KEYS | {"score", "matched", "match"}
+    assert all(h["match"] == "full" for h in data)
     assert set(first["source"]) == SOURCE_KEYS
     assert first["people"] == [{"id": "zhanbolat-mamay", "name": "Zhanbolat Mamay"}]
     assert 0 <= first["score"] <= 100
@@ -55,7 +56,7 @@ def test_nothing_found_exits_1_with_empty_array(run) -> None:
     r = run("search", "xylophone", "--json", *F)
     assert r.exit_code == 1
     assert json.loads(r.stdout) == []
-    assert r.stderr == "kzrights: nothing found for 'xylophone'\n"
+    assert r.stderr == "kzrights: no claim in the reports answers 'xylophone'\n"
 
 
 @pytest.mark.parametrize("query", ["", "   ", "\t"])

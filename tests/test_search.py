@@ -6,6 +6,7 @@ import pytest
 
 from kzrights.errors import NotFoundError, UsageError
 from kzrights.factbase import FactBase, Filters
+from kzrights.search import TIER_PHRASE
 
 from .conftest import MINI
 
@@ -22,7 +23,7 @@ def ids(hits) -> list[str]:
 def test_exact_phrase_ranks_above_scattered_words(fb: FactBase) -> None:
     hits = fb.search("Security Council for life")
     assert ids(hits)[0] == "a-pol-02-elbasy-council"
-    assert hits[0].tier == 3 and hits[0].match is not None and hits[0].match.via == "phrase"
+    assert hits[0].tier == TIER_PHRASE and hits[0].match is not None and hits[0].match.via == "phrase"
 
 
 def test_alias_finds_the_entity_claims(fb: FactBase) -> None:

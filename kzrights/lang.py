@@ -1,0 +1,68 @@
+"""Word stems for English and Russian, and base-form matching for Kazakh.
+
+snowballstemmer (the Snowball stemmers: pure Python, no data files, used by Sphinx) gives
+English and Russian stems in one small package. A dictionary lemmatiser (pymorphy3) was
+measured too: it finds better Russian lemmas but costs ~70 ms to load, most of a query's
+budget; with the stem-prefix rule below, Snowball's stems meet the vocabulary as well.
+Kazakh has no Snowball stemmer; it is agglutinative (suffixes are added to an unchanged
+base, with a final consonant voiced before a vowel: жемқорлық → жемқорлығы), so a Kazakh word
+meets a vocabulary term when the term, less its last letter, begins the word.
+
+Only the module-level stemmer objects are cached; each is imported on first use, so a query
+with no English stemming to do (every word found in the index as written) pays nothing.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+_STEMMERS: dict[str, Any] = {}
+MIN_STEM = 4  # a stem shorter than this is compared whole, never as a prefix
+
+
+def _stemmer(lang: str) -> Any:
+    s = _STEMMERS.get(lang)
+    if s is None:
+        # the language modules directly: the package's __init__ imports all 30 of them
+        if lang == "english":
+            from snowballstemmer.english_stemmer import EnglishStemmer as Stemmer
+        else:
+            from snowballstemmer.russian_stemmer import RussianStemmer as Stemmer
+        s = _STEMMERS[lang] = Stemmer()
+    return s
+
+
+@lru_cache(maxsize=65536)
+def english_stem(word: str) -> str:
+    """Porter2 stem of a normalised (lower-case ASCII) English word: detained -> detain."""
+    if not word.isalpha() or len(word) <= 3:
+        return word
+    return str(_stemmer("english").stemWord(word))
+
+
+@lru_cache(maxsize=4096)
+def russian_stem(word: str) -> str:
+    """Snowball stem of a lower-case Russian word: пытки, пытка -> пытк."""
+    return str(_stemmer("russian").stemWord(word.replace("ё", "е")))
+
+
+def stems_meet(a: str, b: str) -> bool:
+    """Two stems of one language name the same word: equal, or one begins the other and
+    both are long enough that this is not chance (задержа / задержан)."""
+    if a == b:
+        return True
+    short, long_ = (a, b) if len(a) <= len(b) else (b, a)
+    return len(short) >= MIN_STEM + 1 and long_.startswith(short) and len(long_) - len(short) <= 2
+
+
+def kazakh_base(term: str) -> str:
+    """The part of a Kazakh base form that its inflected forms keep: the last letter goes
+    when it is one that changes before a suffix (қ→ғ, к→г, п→б)."""
+    return term[:-1] if len(term) > 4 and term[-1] in "қкп" else term
+
+
+def kazakh_meets(word: str, term: str) -> bool:
+    """A Kazakh word is an inflected form of ``term`` (a base form)."""
+    base = kazakh_base(term)
+    return len(base) >= MIN_STEM and word.startswith(base) and len(word) - len(term) <= 12
