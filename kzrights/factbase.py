@@ -253,8 +253,26 @@ class FactBase:
             [self._hit(x) for x in r.partial[: limit or 10]],
             len(r.full),
             r.missing,
-            r.suggestions,
+            self._name_suggestions(r.suggestions),
         )
+
+    def _name_suggestions(self, words: tuple[str, ...]) -> tuple[str, ...]:
+        """A suggested word that is part of a person's name becomes that person's name
+        ("sagintayev" -> "Bakytzhan Sagintayev"); other words stay as they are."""
+        if not words:
+            return words
+        from .text import fold_word
+
+        out: dict[str, None] = {}
+        for w in words:
+            key = fold_word(w).casefold()
+            names = [
+                e.name
+                for e in self.entities.values()
+                if e.kind == "person" and any(key in {fold_word(x).casefold() for x in n.split()} for n in (e.name, *e.aliases))
+            ]
+            out.update(dict.fromkeys(names or [w]))
+        return tuple(out)
 
     def _hit(self, r: Any) -> Hit:
         return Hit(self.claim_at(r.position), r.score, r.tier, Match(*r.match) if r.match else None, r.missing)

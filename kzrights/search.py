@@ -16,7 +16,11 @@ Claims that answer the query come in tiers, best first (``TIERS``):
 
 - ``phrase``: the whole query appears as a phrase in the claim (or is the claim's id);
 - ``named``: the whole query is a name or alias of an entity or topic the claim is tagged with;
-- ``all-words``: every content word is held.
+- ``all-words``: every content word is held;
+- ``all-but-one``: a query of three or more content words, of which the claim holds all
+  but one, where that one is a word the reports use elsewhere (not a name or figure) and
+  the query names an entity the claim is tagged with, a proper noun it holds, or has four
+  or more content words (see ``_all_but_one``).
 
 Claims that hold only some words are ``partial`` (tier 0): never an answer, shown apart.
 Within a tier a claim scores by the share of the query it holds, each word weighted by how
@@ -607,6 +611,7 @@ class Searcher:
         partial: list[Ranked] = []
         suggestions: dict[str, None] = {}
         name_pos = {p for p in content if fold_word(q.words[p].norm) in self.name_words}
+        ctx = _TierContext(q, content, credit, tier2, id_hit, phrase, texts, term_texts)
         for ci in candidates:
             held = {p: credit[p][ci] for p in content if ci in credit[p]}
             agreed = self._agreed(held, content, name_pos)
@@ -617,23 +622,16 @@ class Searcher:
             text_cov = sum(idf[p] * c[0] for p, c in held.items() if c[1] == "claim") / total_idf
             lacks = tuple(q.words[p].raw for p in content if p not in held)
             match: tuple[str, str, str] | None
+            tier = next((t for t, passes in TIER_TESTS if passes(self, ctx, ci, lacks, held)), TIER_PARTIAL)
             if ci == id_hit:
-                tier, match, coverage = TIER_PHRASE, ("id", "exact", q.text), 1.0
-            elif self._is_phrase(phrase, texts[ci], term_texts[ci]):
-                tier, match = TIER_PHRASE, ("claim", "phrase", q.text)
+                match, coverage = ("id", "exact", q.text), 1.0
+            elif tier == TIER_PHRASE:
+                match = ("claim", "phrase", q.text)
             else:
                 best = max(held.items(), key=lambda pc: idf[pc[0]] * pc[1][0])[1] if held else None
                 match = (best[1], best[2], best[3]) if best else None
-                if ci in tier2:
-                    tier = TIER_NAMED
-                elif not lacks:
-                    tier = TIER_ALL_WORDS
-                elif self._all_but_one(q, content, lacks, ci, credit, held):
-                    tier = TIER_ALL_BUT_ONE
-                else:
-                    tier = TIER_PARTIAL
-                    if coverage < MIN_PARTIAL_COVERAGE or not held:
-                        continue
+            if tier == TIER_PARTIAL and (coverage < MIN_PARTIAL_COVERAGE or not held):
+                continue
             within = 0.7 * coverage + 0.3 * text_cov - 0.05 * min(lengths[ci] / 400, 1.0)
             within += WANTS_BONUS * self._wants(q.wants, ci)
             score = TIER_BASE[tier] + TIER_SPAN[tier] * max(0.0, min(within, 1.0))
@@ -695,6 +693,49 @@ class Searcher:
         if wants == "date":
             return 1.0 if self.index["dates"][ci] else 0.0
         return 0.0
+
+
+class _TierContext(NamedTuple):
+    """What the tier tests need to know about the query."""
+
+    q: Query
+    content: list[int]
+    credit: dict[int, dict[int, Credit]]
+    tier2: set[int]
+    id_hit: int | None
+    phrase: str | None
+    texts: Sequence[str]
+    term_texts: Sequence[str]
+
+
+def _is_phrase_tier(s: Searcher, x: _TierContext, ci: int, lacks: tuple[str, ...], held: dict[int, Credit]) -> bool:
+    """The query is the claim's id, or appears whole as a phrase in its text or search terms."""
+    return ci == x.id_hit or s._is_phrase(x.phrase, x.texts[ci], x.term_texts[ci])
+
+
+def _is_named_tier(s: Searcher, x: _TierContext, ci: int, lacks: tuple[str, ...], held: dict[int, Credit]) -> bool:
+    """The whole query is a name or alias of an entity or topic the claim is tagged with."""
+    return ci in x.tier2
+
+
+def _is_all_words_tier(s: Searcher, x: _TierContext, ci: int, lacks: tuple[str, ...], held: dict[int, Credit]) -> bool:
+    """The claim holds every content word of the query."""
+    return not lacks
+
+
+def _is_all_but_one_tier(s: Searcher, x: _TierContext, ci: int, lacks: tuple[str, ...], held: dict[int, Credit]) -> bool:
+    """The claim holds every content word but one, on the terms of ``Searcher._all_but_one``."""
+    return s._all_but_one(x.q, x.content, lacks, ci, x.credit, held)
+
+
+# The tiers, best first, each with its named test; the first test a claim passes places it.
+# A claim that passes none is a partial match (TIER_PARTIAL), never an answer.
+TIER_TESTS = (
+    (TIER_PHRASE, _is_phrase_tier),
+    (TIER_NAMED, _is_named_tier),
+    (TIER_ALL_WORDS, _is_all_words_tier),
+    (TIER_ALL_BUT_ONE, _is_all_but_one_tier),
+)
 
 
 class Candidate(NamedTuple):
