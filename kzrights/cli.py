@@ -477,7 +477,7 @@ def show(
 def sources(fmt: FormatOpt = Format.table, as_json: JsonOpt = False, facts: FactsOpt = None) -> None:
     """The reports in the fact base, with their claim counts."""
     with _errors():
-        from .render import dumps, simple_table
+        from .render import dumps, inert, simple_table
 
         fb = _load(facts)
         counts = fb.report_counts()
@@ -515,6 +515,8 @@ def sources(fmt: FormatOpt = Format.table, as_json: JsonOpt = False, facts: Fact
                     ],
                 )
             )
+            # URLs on lines of their own, so a terminal never breaks one inside the table
+            _out("".join(f"{r['id']}: {inert(r['url'])}\n" for r in rows if r["url"]))
         elif fmt is Format.json:
             _out(dumps(rows))
         else:

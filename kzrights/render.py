@@ -242,6 +242,8 @@ def claim_card(fb: FactBase, claim: Claim, width: int = 80, color: bool = False)
     out.append("")
     if rep:
         out += para(f"{rep.author}, {rep.title}, {rep.publisher}" + (f", {rep.published}" if rep.published else ""))
+        if rep.url:
+            out.append(inert(rep.url))  # whole, on its own line: never broken at a hyphen
     out.append(style(inert(f"Section: {claim.section}, paragraph {claim.para}"), "36"))
     if claim.date:
         out.append(style(f"Date: {claim.date}", "32"))
