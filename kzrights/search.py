@@ -320,6 +320,42 @@ class Ranking(NamedTuple):
 Credit = tuple[float, str, str, str, bool]
 
 
+DECADE_WORDS = {
+    "twenties": 20, "thirties": 30, "forties": 40, "fifties": 50, "sixties": 60,
+    "seventies": 70, "eighties": 80, "nineties": 90, "noughties": 0,
+}  # fmt: skip
+DECADE_PARTS = {"early": (0, 4), "mid": (3, 7), "middle": (3, 7), "late": (5, 9)}
+_DECADE = re.compile(r"(1[89]|20)?(\d)0s")
+
+
+def decades(words: Sequence[Word]) -> dict[tuple[int, ...], tuple[int, int]]:
+    """Decades the query names, by the positions of their words: the years each covers.
+    "the 1990s", "the 90s", "the nineties" (or a typo of it: "ninetees") cover 1990-1999; an
+    "early", "mid" or "late" before them narrows the years and is part of the expression."""
+    from rapidfuzz import fuzz, process
+
+    out: dict[tuple[int, ...], tuple[int, int]] = {}
+    for p, w in enumerate(words):
+        m = _DECADE.fullmatch(w.norm)
+        if m:
+            start = int(m.group(1) or ("20" if m.group(2) in "012" else "19")) * 100 + int(m.group(2)) * 10
+        elif w.norm.isalpha() and len(w.norm) >= 6 and w.norm.endswith(("ies", "ees", "is", "es")):
+            got = process.extractOne(w.norm, list(DECADE_WORDS), scorer=fuzz.ratio, score_cutoff=80)
+            if not got:
+                continue
+            tens = DECADE_WORDS[got[0]]
+            start = (2000 if tens == 0 else 1900) + tens
+        else:
+            continue
+        lo, hi = start, start + 9
+        ps: tuple[int, ...] = (p,)
+        if p and words[p - 1].norm in DECADE_PARTS:
+            a, b = DECADE_PARTS[words[p - 1].norm]
+            lo, hi, ps = start + a, start + b, (p - 1, p)
+        out[ps] = (lo, hi)
+    return out
+
+
 class Searcher:
     """Ranks the claims of one compiled fact base against queries."""
 
@@ -527,6 +563,15 @@ class Searcher:
             if not w.norm.isdigit() and w.norm.isalpha():
                 for ci in self._stem_claims(w.norm):
                     give(p, ci, (STEM_WEIGHT, "claim", "stem", w.norm, False))
+        # 1b. decades: "1990s", "the 90s", "the nineties" (and "early", "mid", "late" before them)
+        for ps, (lo, hi) in decades(words).items():
+            years = [str(y) for y in range(lo, hi + 1)] + [f"{lo - lo % 10}s"]
+            for year in years:
+                written, positions = posting(postings.get(year, b""))
+                for ci in positions:
+                    for p in ps:
+                        if p in content:
+                            give(p, ci, (1.0, "claim", "decade", written or year, False))
         # 2. concepts: synonyms, translations, topic labels in any language
         for i, j, concept, via in self._concept_spans(words, content, {}):
             self._give_concept(credit, content, i, j, concept, via, give)

@@ -1,0 +1,203 @@
+"""Search answers, not word overlap (issue #13): the exit-code rule, partial matches apart and
+labelled, question scaffolding, the search vocabulary (synonyms, Russian and Kazakh), decades."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from kzrights.factbase import FactBase
+from kzrights.query import analyse
+from kzrights.search import decades
+
+VOCABULARY = """\
+concepts:
+  - id: attack
+    en: [attacks, attacked, assault, assaults, beaten up]
+    ru: [нападение, избиение]
+    kk: [шабуыл]
+  - id: detention
+    en: [detained, arrested, locked up]
+    ru: [задержание, арест]
+    kk: [қамау]
+"""
+TOPICS_RU_KK = """\
+topics:
+  - id: press-freedom
+    label: Press freedom
+    aliases: [media freedom, journalists]
+    ru: [свобода прессы, журналисты]
+    kk: [баспасөз бостандығы, журналистер]
+  - id: political-prisoners
+    label: Political prisoners
+    aliases: [political prisoner, prisoners of conscience]
+  - id: corruption
+    label: Corruption
+    aliases: [bribery]
+    ru: [коррупция, взяточничество]
+    kk: [жемқорлық, сыбайлас жемқорлық]
+  - id: political-parties
+    label: Political parties
+    aliases: [opposition]
+"""
+
+
+@pytest.fixture
+def vocab_mini(mini: Path) -> Path:
+    (mini / "vocabulary.yaml").write_text(VOCABULARY, encoding="utf-8")
+    (mini / "topics.yaml").write_text(TOPICS_RU_KK, encoding="utf-8")
+    return mini
+
+
+def _json(result) -> list[dict]:
+    return json.loads(result.stdout)
+
+
+# -- the exit-code rule -------------------------------------------------------------------
+
+
+def test_a_full_answer_exits_0(run, vocab_mini: Path) -> None:
+    r = run("search", "journalists attacked", "--json", "--facts", str(vocab_mini))
+    assert r.exit_code == 0, r.stderr
+    assert _json(r)[0]["id"] == "a-med-02-journalists-attacked"
+
+
+def test_partial_matches_only_exit_1_with_an_empty_array(run, vocab_mini: Path) -> None:
+    r = run("search", "journalists elephants", "--json", "--facts", str(vocab_mini))
+    assert r.exit_code == 1
+    assert _json(r) == []
+    assert "no claim holds: elephants" in r.stderr
+
+
+def test_partial_flag_adds_labelled_partial_matches(run, vocab_mini: Path) -> None:
+    r = run("search", "journalists elephants", "--json", "--partial", "--facts", str(vocab_mini))
+    assert r.exit_code == 1
+    rows = _json(r)
+    assert rows, "partial matches expected"
+    assert all(x["match"] == "partial" and x["lacks"] == ["elephants"] for x in rows)
+
+
+def test_full_answers_are_labelled_and_come_first_with_partial(run, vocab_mini: Path) -> None:
+    r = run("search", "Mamay detained", "--json", "--partial", "--facts", str(vocab_mini))
+    assert r.exit_code == 0
+    rows = _json(r)
+    labels = [x["match"] for x in rows]
+    assert labels[0] == "full"
+    assert labels == sorted(labels, key=lambda m: m != "full")  # no full answer after a partial one
+
+
+def test_the_table_says_no_claim_answers_and_names_the_missing_word(run, vocab_mini: Path) -> None:
+    r = run("search", "journalists elephants", "--facts", str(vocab_mini), env={"COLUMNS": "100"})
+    assert r.exit_code == 1
+    assert "No claim answers 'journalists elephants'" in r.stdout
+    assert "not answers" in r.stdout
+
+
+# -- the vocabulary -----------------------------------------------------------------------
+
+
+def test_a_synonym_answers(run, vocab_mini: Path) -> None:
+    r = run("search", "assaults on journalists", "--json", "--facts", str(vocab_mini))
+    assert r.exit_code == 0, r.stderr
+    top = _json(r)[0]
+    assert top["id"] == "a-med-02-journalists-attacked"
+    assert top["matched"]["via"] in ("synonym", "stem", "word")
+
+
+def test_without_the_vocabulary_the_synonym_does_not_answer(run, mini: Path) -> None:
+    r = run("search", "assaults on journalists", "--json", "--facts", str(mini))
+    assert r.exit_code == 1
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("свобода прессы", "a-med-01-rank"),  # a topic's Russian label
+        ("журналистов", "a-med-01-rank"),  # an inflected Russian form of a topic word
+        ("жемқорлық", "a-med-03-long-text"),  # a topic's Kazakh label
+        ("задержание Мамая", "b-cs-02-mamay-detained"),  # a Russian concept term and a name
+    ],
+)
+def test_cyrillic_topic_words_and_terms(run, vocab_mini: Path, query: str, expected: str) -> None:
+    r = run("search", query, "--json", "--limit", "20", "--facts", str(vocab_mini))
+    assert r.exit_code == 0, r.stderr
+    assert expected in [x["id"] for x in _json(r)]
+
+
+def test_a_cyrillic_ordinary_word_is_not_taken_for_a_name(run, vocab_mini: Path) -> None:
+    """A Russian word the vocabulary does not know is not transliterated into a match."""
+    r = run("search", "слонов", "--json", "--facts", str(vocab_mini))
+    assert r.exit_code == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("concepts:\n  - id: a\n    en: [x]\n  - id: a\n    en: [y]\n", "vocabulary.yaml:4: duplicate concept id 'a'"),
+        ("concepts:\n  - id: a\n    topics: [nope]\n    en: [x]\n", "vocabulary.yaml:3: unknown topic id 'nope'"),
+        ("concepts:\n  - id: a\n    en: [x]\n    ru: [arest]\n", "vocabulary.yaml:4: ru term 'arest' is not in Cyrillic script"),
+        ("concepts:\n  - id: a\n    en: [arrest, Arrest]\n", "vocabulary.yaml:3: en term 'Arrest' repeats term 1"),
+    ],
+)
+def test_vocabulary_problems_are_reported_by_file_and_line(run, mini: Path, body: str, message: str) -> None:
+    (mini / "vocabulary.yaml").write_text(body, encoding="utf-8")
+    r = run("validate", "--facts", str(mini))
+    assert r.exit_code == 2
+    assert message in r.stderr, r.stderr
+
+
+# -- questions ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "content", "wants", "report"),
+    [
+        ("how many journalists were attacked", ["journalists", "attacked"], "number", None),
+        ("when was Mamay detained", ["mamay", "detained"], "date", None),
+        ("what happened to Zhanbolat Mamay", ["zhanbolat", "mamay"], None, None),
+        ("what does Nations in Transit say about torture", ["torture"], None, "nit-2021"),
+        ("FPC on press freedom", ["press", "freedom"], None, "fpc-2021"),
+        ("сколько журналистов", ["журналистов"], "number", None),
+    ],
+)
+def test_question_scaffolding_is_set_aside(query: str, content: list[str], wants: str | None, report: str | None) -> None:
+    q = analyse(query)
+    assert [q.words[p].raw for p in q.content] == content
+    assert (q.wants, q.report) == (wants, report)
+
+
+def test_how_many_prefers_a_claim_with_a_figure(vocab_mini: Path) -> None:
+    fb = FactBase.load(vocab_mini, use_cache=False)
+    top = fb.answer("how many journalists").hits[0]
+    assert any(ch.isdigit() for ch in top.claim.claim)
+
+
+# -- decades ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "years"),
+    [
+        ("the 1990s", (1990, 1999)),
+        ("the 90s", (1990, 1999)),
+        ("early nineties", (1990, 1994)),
+        ("late ninetees", (1995, 1999)),  # a typo of a decade word
+        ("the 2010s", (2010, 2019)),
+        ("the eighties", (1980, 1989)),
+    ],
+)
+def test_decades_in_a_query(query: str, years: tuple[int, int]) -> None:
+    assert list(decades(analyse(query).words).values()) == [years]
+
+
+def test_words_that_are_not_decades() -> None:
+    assert decades(analyse("series of cities 1990").words) == {}
+
+
+def test_a_decade_finds_claims_with_years_in_it(vocab_mini: Path) -> None:
+    fb = FactBase.load(vocab_mini, use_cache=False)
+    found = {h.claim.id for h in fb.answer("journalists attacked in the 2020s").hits}
+    assert "a-med-02-journalists-attacked" in found
+    assert not fb.answer("journalists attacked in the 1990s").hits
