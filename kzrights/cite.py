@@ -38,7 +38,8 @@ def _report_line(r: Report) -> str:
 
 def cite_text(fb: FactBase, claim: Claim) -> str:
     r = fb.reports[claim.report]
-    out = f"{_report_line(r)}, {_locator(fb, claim)}" + (f", {r.url}" if r.url else "") + "."
+    link = fb.passage_url(claim)
+    out = f"{_report_line(r)}, {_locator(fb, claim)}" + (f", {link}" if link else "") + "."
     for n, text, _urls in _sources(fb, claim):
         out += f"\n  [{n}] {text}"
     return out
@@ -48,7 +49,9 @@ def cite_markdown(fb: FactBase, claim: Claim) -> str:
     r = fb.reports[claim.report]
     title = f"[*{r.title}*]({r.url})" if r.url else f"*{r.title}*"
     parts = [r.author, title, r.publisher, r.published or ""]
-    out = ", ".join(p for p in parts if p) + f", {_locator(fb, claim)}."
+    link = fb.passage_url(claim)
+    where = f"[{_locator(fb, claim)}]({link})" if link else _locator(fb, claim)
+    out = ", ".join(p for p in parts if p) + f", {where}."
     for n, text, urls in _sources(fb, claim):
         linked = re.sub(r"https?://\S+", lambda m: f"<{m.group()}>", text) if urls else text
         out += f"\n- [{n}] {linked}"

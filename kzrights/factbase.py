@@ -167,6 +167,15 @@ class FactBase:
         notes = self.reports[claim.report].notes
         return [notes.get(n, Note(n, "", ())) for n in claim.notes]
 
+    def passage_url(self, claim: Claim) -> str | None:
+        """A link that opens the report's page at the claim's passage, highlighted (a URL text
+        fragment built from the passage's first and last words); the report's URL where the
+        passage has no link words; None where the report has no URL."""
+        r = self.reports.get(claim.report)
+        if r is None or not r.url:
+            return None
+        return r.url + r.passages.get(f"{claim.section}\n{claim.para}", "")
+
     def citation(self, claim: Claim) -> str:
         """A short locator: ``FH NIT 2021 · Civil Society ¶8 [94]``."""
         short = self.reports[claim.report].short if claim.report in self.reports else claim.report

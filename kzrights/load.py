@@ -24,7 +24,7 @@ from .text import normalize_text
 
 ENV_FACTS = "KZRIGHTS_FACTS"
 ENV_CACHE = "KZRIGHTS_CACHE_DIR"
-CACHE_FORMAT = 21  # bump when the compiled layout changes
+CACHE_FORMAT = 22  # bump when the compiled layout changes
 
 SINGLE_FILES = (
     "sources.yaml",
@@ -34,6 +34,7 @@ SINGLE_FILES = (
     "topics.yaml",
     "ratings.yaml",
     "vocabulary.yaml",
+    "passages.yaml",
 )
 REQUIRED_FILES = ("sources.yaml",)
 DATE_RE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
@@ -307,7 +308,7 @@ def _load_schemas(root: Path) -> dict[str, dict[str, Any]]:
 
     d = schema_dir(root)
     out = {}
-    for name in ("claims", "people", "organizations", "places", "topics", "sources", "ratings", "vocabulary"):
+    for name in ("claims", "people", "organizations", "places", "topics", "sources", "ratings", "vocabulary", "passages"):
         path = d / f"{name}.schema.json"
         if not path.is_file():  # a fact base with its own schemas from before this file existed
             path = packaged_facts_dir() / "schema" / f"{name}.schema.json"
@@ -535,6 +536,7 @@ def read_fact_base(root: Path, files: list[Path], units: dict[str, Any] | None =
             links[target].setdefault(c["id"], {**link, "id": c["id"]})
 
     vocabulary = _check_vocabulary(items("vocabulary", "concepts"), docs.get("vocabulary"), entities["topics"], problems)
+    passages = _check_passages(items("passages", "passages"), docs.get("passages"), reports, problems)
 
     ratings = []
     for i, r in items("ratings", "ratings"):
@@ -551,8 +553,43 @@ def read_fact_base(root: Path, files: list[Path], units: dict[str, Any] | None =
         "claims": claims,
         "ratings": ratings,
         "vocabulary": vocabulary,
+        "passages": passages,
         "units": new_units,
     }
+
+
+def _check_passages(
+    records: list[tuple[int, dict[str, Any]]], doc: _Doc | None, reports: dict[str, dict[str, Any]], problems: list[Problem]
+) -> dict[str, dict[str, list[str]]]:
+    """The link words of each passage: report and section known, each passage once.
+    Returns report -> "section\npara" -> [start words, end words]."""
+    out: dict[str, dict[str, list[str]]] = {}
+    for i, p in records:
+        assert doc is not None
+        r = reports.get(p["report"])
+        if r is None:
+            problems.append(doc.problem(("passages", i, "report"), f"unknown report '{p['report']}'"))
+            continue
+        if p["section"] not in r["sections"]:
+            problems.append(doc.problem(("passages", i, "section"), f"unknown section {p['section']!r} of {p['report']}"))
+            continue
+        key = f"{p['section']}\n{p['para']}"
+        table = out.setdefault(p["report"], {})
+        if key in table:
+            problems.append(doc.problem(("passages", i), f"passage {p['section']!r} ¶{p['para']} is given twice"))
+        table[key] = [p["start"], p.get("end") or ""]
+    return out
+
+
+def text_fragment(start: str, end: str) -> str:
+    """A URL text fragment (``#:~:text=START,END``) that scrolls a browser to a passage and
+    highlights it; ``-``, ``,`` and ``&`` are escaped as the syntax requires."""
+    from urllib.parse import quote
+
+    def enc(s: str) -> str:
+        return quote(s, safe="").replace("-", "%2D")
+
+    return "#:~:text=" + enc(start) + (f",{enc(end)}" if end else "")
 
 
 _LATIN_TERM = re.compile(r"^[A-Za-z0-9 '’.,&/()+-]+$")
@@ -614,6 +651,8 @@ def compile_fact_base(raw: dict[str, Any]) -> dict[str, Any]:
             "url": r.get("url"),
             "note_style": r.get("note_style", "endnote"),
             "sections": _strs(r["sections"]),
+            # the link to each passage, ready to append to the report's URL: no URL quoting per query
+            "passages": {k: text_fragment(*v) for k, v in raw.get("passages", {}).get(r["id"], {}).items()},
             "notes": [[n["n"], n["text"], _strs(n.get("urls"))] for n in r.get("notes") or []],
         }
         for r in raw["reports"]

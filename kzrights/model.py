@@ -27,6 +27,8 @@ class Report(NamedTuple):
     note_style: str
     sections: tuple[str, ...]
     notes: dict[int, Note]
+    # "section\npara" -> the text fragment that opens the report's page at that passage
+    passages: dict[str, str] = {}  # noqa: RUF012 (a NamedTuple field; never mutated)
 
 
 class Entity(NamedTuple):

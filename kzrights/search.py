@@ -59,6 +59,7 @@ MIN_PARTIAL_COVERAGE = 0.25
 STEM_WEIGHT = 0.85  # a word sharing its stem with the query's counts as held
 SYNONYM_WEIGHT = 0.85  # a vocabulary synonym or translation
 TERM_WEIGHT = 0.9  # a claim's own lay search term
+TOPIC_ONLY_WEIGHT = 0.8  # a concept held only through the claim's topic tag
 WANTS_BONUS = 0.12  # a question's answer-bearing kind (figure, date) in the claim
 _HAS_FIGURE = re.compile(r"\d")
 
@@ -624,13 +625,12 @@ class Searcher:
     ) -> None:
         forms = self.index["concept_forms"][concept]
         for ci in unpack(self.index["concept_claims"][concept]):
+            form = forms.get(ci, "")
+            # a claim that says the word outranks one that is only tagged with the concept's topic
+            weight = SYNONYM_WEIGHT * (TOPIC_ONLY_WEIGHT if form.startswith("topic ") else 1.0) * (0.9 if via == "fuzzy" else 1.0)
             for p in range(i, j):
                 if p in content:
-                    give(
-                        p,
-                        ci,
-                        (SYNONYM_WEIGHT if via != "fuzzy" else SYNONYM_WEIGHT * 0.9, "claim", via, forms.get(ci, ""), False),
-                    )
+                    give(p, ci, (weight, "claim", via, form, False))
 
     def _tiers(
         self, q: Query, credit: dict[int, dict[int, Credit]], tier2: set[int], id_hit: int | None, allowed: set[int] | None
