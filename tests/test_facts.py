@@ -12,7 +12,7 @@ import pytest
 from kzrights.factbase import FactBase
 from kzrights.load import packaged_facts_dir
 
-from .conftest import paragraphs
+from .conftest import PARAGRAPHS, paragraphs
 
 FACTS = packaged_facts_dir()
 # A claim may state the year a report leaves implicit: the year it covers or was written in.
@@ -147,3 +147,93 @@ def test_json_schemas_are_valid_and_the_files_conform() -> None:
         files = sorted((FACTS / "claims").rglob("*.yaml")) if kind == "claims" else [FACTS / f"{kind}.yaml"]
         for f in files:
             jsonschema.validate(yaml.safe_load(f.read_text(encoding="utf-8")), schema)
+
+
+# The report's own attribution at the start of a claim: the citation beside the claim says it.
+OWN_ATTRIBUTION = {
+    "fpc-2021": re.compile(
+        r"^(according to (the )?fpc( report)?|(the )?fpc( report)? (says|said|states|notes|reports|records|writes|describes|"
+        r"mentions|observes|explains|adds|recounts|lists)|as (the )?fpc( report)? (says|notes|puts it))\b",
+        re.IGNORECASE,
+    ),
+    "nit-2021": re.compile(
+        r"^(according to (the )?(freedom house|nations in transit)( report| 2021)?|(freedom house|nations in transit)( 2021)? "
+        r"(says|said|states|notes|reports|records|writes|describes|mentions|observes|explains|adds|lists)|as nations in transit"
+        r" (says|notes|puts it))\b",
+        re.IGNORECASE,
+    ),
+}
+# ... unless a third party the report relies on is named right after ("According to FPC, citing Adil Soz, ...").
+THIRD_PARTY = re.compile(r"^[^,]{0,40},? (citing|quoting|drawing on|relying on)\b", re.IGNORECASE)
+
+
+@pytest.mark.parametrize(
+    ("report", "text", "flagged"),
+    [
+        ("fpc-2021", "According to the FPC report, Asya Tulesova spent two months in detention.", True),
+        ("fpc-2021", "The FPC report says the QDP was blocked.", True),
+        ("fpc-2021", "According to the FPC report, citing Adil Soz, 20 journalists were attacked.", False),
+        ("fpc-2021", "FPC judges the reforms cosmetic.", False),
+        ("nit-2021", "Nations in Transit reports that the Mazhilis met.", True),
+        ("nit-2021", "Nations in Transit 2021 scores Kazakhstan 1.50 out of 7.00.", False),
+        ("nit-2021", "According to Adil Soz, 20 journalists were attacked.", False),
+    ],
+)
+def test_own_attribution_check(report: str, text: str, flagged: bool) -> None:
+    assert _opens_with_own_attribution(report, text) is flagged
+
+
+def _opens_with_own_attribution(report: str, text: str) -> bool:
+    m = OWN_ATTRIBUTION[report].match(text)
+    return bool(m) and not THIRD_PARTY.match(text[m.end() :])
+
+
+def test_no_claim_opens_with_its_own_reports_attribution(fb: FactBase) -> None:
+    opening = [c.id for c in fb.all_claims() if _opens_with_own_attribution(c.report, c.claim)]
+    assert opening == []
+
+
+def test_few_claims_name_their_own_report(fb: FactBase) -> None:
+    """Attribution stays only where it carries information (a rating, the report's own judgement)."""
+    names = {"fpc-2021": re.compile(r"\bFPC\b|Foreign Policy Centre"), "nit-2021": re.compile(r"Nations in Transit|Freedom House")}
+    claims = fb.all_claims()
+    naming = [c.id for c in claims if names[c.report].search(c.claim)]
+    assert len(naming) <= 0.15 * len(claims), (len(naming), naming[:20])
+
+
+def test_every_published_claim_id_still_exists(fb: FactBase) -> None:
+    published = Path(__file__).parent / "data" / "claim-ids.txt"
+    ids = [line for line in published.read_text(encoding="utf-8").splitlines() if line and not line.startswith("#")]
+    assert len(ids) >= 901
+    assert [i for i in ids if not fb.has_claim(i)] == []
+
+
+def test_every_claim_has_a_topic(fb: FactBase) -> None:
+    assert [c.id for c in fb.all_claims() if not c.topics] == []
+
+
+def test_every_claim_links_to_its_passage(fb: FactBase) -> None:
+    """The link words of each claim's passage occur in that paragraph of the report, so the
+    text fragment of its link finds the passage on the published page."""
+    from urllib.parse import unquote
+
+    text = {(p["report"], p["section"], p["para"]): p["text"] for p in paragraphs()}
+    wrong = []
+    for c in fb.all_claims():
+        link = fb.passage_url(c)
+        assert link and "#:~:text=" in link, c.id
+        words = [unquote(w) for w in link.split("#:~:text=", 1)[1].split(",")]
+        if not all(w and w in text[(c.report, c.section, c.para)] for w in words):
+            wrong.append((c.id, words))
+    assert wrong == []
+
+
+def test_passage_links_are_generated_from_the_paragraph_index() -> None:
+    """facts/passages.yaml is what scripts/passage_links.py writes from the reports' paragraphs."""
+    import subprocess
+    import sys
+
+    paragraphs()  # skips where ../shared is absent
+    script = Path(__file__).parent.parent / "scripts" / "passage_links.py"
+    out = subprocess.run([sys.executable, str(script), str(PARAGRAPHS)], capture_output=True, text=True, check=True).stdout
+    assert out == (FACTS / "passages.yaml").read_text(encoding="utf-8")
