@@ -333,18 +333,18 @@ def decades(words: Sequence[Word]) -> dict[tuple[int, ...], tuple[int, int]]:
     """Decades the query names, by the positions of their words: the years each covers.
     "the 1990s", "the 90s", "the nineties" (or a typo of it: "ninetees") cover 1990-1999; an
     "early", "mid" or "late" before them narrows the years and is part of the expression."""
-    from rapidfuzz import fuzz, process
-
     out: dict[tuple[int, ...], tuple[int, int]] = {}
     for p, w in enumerate(words):
         m = _DECADE.fullmatch(w.norm)
         if m:
             start = int(m.group(1) or ("20" if m.group(2) in "012" else "19")) * 100 + int(m.group(2)) * 10
         elif w.norm.isalpha() and len(w.norm) >= 6 and w.norm.endswith(("ies", "ees", "is", "es")):
-            got = process.extractOne(w.norm, list(DECADE_WORDS), scorer=fuzz.ratio, score_cutoff=80)
-            if not got:
+            # the word or a typo of it: one edit away (two for long words); no fuzzy library
+            # is imported for this, a query pays nothing for decades it does not name
+            near = [d for d in DECADE_WORDS if _within_edits(w.norm, d, 1 if len(d) < 8 else 2)]
+            if not near:
                 continue
-            tens = DECADE_WORDS[got[0]]
+            tens = DECADE_WORDS[near[0]]
             start = (2000 if tens == 0 else 1900) + tens
         else:
             continue
@@ -355,6 +355,18 @@ def decades(words: Sequence[Word]) -> dict[tuple[int, ...], tuple[int, int]]:
             lo, hi, ps = start + a, start + b, (p - 1, p)
         out[ps] = (lo, hi)
     return out
+
+
+def _within_edits(a: str, b: str, most: int) -> bool:
+    """Whether ``a`` becomes ``b`` in at most ``most`` insertions, deletions or substitutions."""
+    if abs(len(a) - len(b)) > most:
+        return False
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        prev, row[0] = row[0], i
+        for j, cb in enumerate(b, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
+    return row[-1] <= most
 
 
 class Searcher:
