@@ -30,12 +30,42 @@ def _stemmer(lang: str) -> Any:
     return s
 
 
+# Words whose Porter2 stem would be another word's: "reporters" would meet "report",
+# "nationalism" the "Nations" of Nations in Transit, "governance" "government". Each keeps a
+# stem of its own (its word family shares it), so a query meets the word it names.
+_OWN_STEMS = {
+    stem: words.split()
+    for stem, words in {
+        "reporter": "reporter reporters",
+        "organiser": "organiser organisers organizer organizers",
+        "nationalism": "nationalism",
+        "nationalist": "nationalist nationalists nationalistic",
+        "nationality": "nationality nationalities",
+        "independence": "independence",
+        "allowance": "allowance allowances",
+        "supporter": "supporter supporters",
+        "authoris": "authorised authorized authorisation authorization",
+        "publication": "publication publications",
+        "officer": "officer officers",
+        "rating": "rating ratings",
+        "modernis": "modernisation modernization modernised modernized",
+        "centralis": "centralised centralized centralisation centralization",
+        "minority": "minority minorities",
+        "governance": "governance",
+        "presidency": "presidency presidencies",
+        "activism": "activism",
+        "execution": "execution executions executed",
+    }.items()
+}
+OWN_STEMS = {word: stem for stem, words in _OWN_STEMS.items() for word in words}
+
+
 @lru_cache(maxsize=65536)
 def english_stem(word: str) -> str:
     """Porter2 stem of a normalised (lower-case ASCII) English word: detained -> detain."""
     if not word.isalpha() or len(word) <= 3:
         return word
-    return str(_stemmer("english").stemWord(word))
+    return OWN_STEMS.get(word) or str(_stemmer("english").stemWord(word))
 
 
 @lru_cache(maxsize=4096)
@@ -53,13 +83,41 @@ def stems_meet(a: str, b: str) -> bool:
     return len(short) >= MIN_STEM + 1 and long_.startswith(short) and len(long_) - len(short) <= 2
 
 
+# Kazakh suffixes (plural, possessive, case), any of which may follow a base: a short base
+# (сот, заң, жер) meets a word only as the base plus such suffixes, never as a mere prefix.
+KAZAKH_SUFFIXES = tuple(
+    sorted(
+        """лар лер дар дер тар тер ы і сы сі ым ім ың ің ымыз іміз ы ны ні ды ді ты ті н ның нің дың
+        дің тың тің ға ге қа ке на не а е да де та те нда нде дан ден тан тен нан нен мен бен пен
+        ғы гі қы кі""".split(),
+        key=len,
+        reverse=True,
+    )
+)
+
+
+def _suffixes_only(rest: str, depth: int = 0) -> bool:
+    if not rest:
+        return True
+    return depth < 4 and any(rest.startswith(s) and _suffixes_only(rest[len(s) :], depth + 1) for s in KAZAKH_SUFFIXES)
+
+
 def kazakh_base(term: str) -> str:
     """The part of a Kazakh base form that its inflected forms keep: the last letter goes
-    when it is one that changes before a suffix (қ→ғ, к→г, п→б)."""
-    return term[:-1] if len(term) > 4 and term[-1] in "қкп" else term
+    when it is one that changes before a suffix (қ→ғ, к→г, п→б), and a verbal noun's -у goes
+    (босату → босат-ылды, қамау → қама-лды)."""
+    if len(term) > 4 and term[-1] in "қкп":
+        return term[:-1]
+    if len(term) >= 5 and term[-1] == "у":
+        return term[:-1]
+    return term
 
 
 def kazakh_meets(word: str, term: str) -> bool:
     """A Kazakh word is an inflected form of ``term`` (a base form)."""
     base = kazakh_base(term)
-    return len(base) >= MIN_STEM and word.startswith(base) and len(word) - len(term) <= 12
+    if word == term:
+        return True
+    if len(base) < MIN_STEM:  # a short base: only with Kazakh suffixes after it (сот → соттар)
+        return word.startswith(base) and _suffixes_only(word[len(base) :])
+    return word.startswith(base) and len(word) - len(term) <= 12

@@ -7,7 +7,9 @@ own language before they are transliterated), sets aside question scaffolding an
 report's name, and notes what kind of answer a question wants:
 
 - ``wants == "number"``: "how many", "how much", "what percentage", "сколько", "қанша";
-- ``wants == "date"``: "when", "what year", "когда", "қашан".
+- ``wants == "date"``: "when", "what year", "когда", "қашан";
+- ``wants == "person"``: "who", "кто", "кім" (a claim naming someone the query does not);
+- ``wants == "event"``: "what happened (to)" (a dated claim: something happened then).
 
 Nothing here knows the fact base: it is pure text handling, tested on its own.
 """
@@ -27,7 +29,7 @@ STOPWORDS = frozenset(
     they them he she his her him who whom whose which what when where why how not no nor so such
     also has have had having do does did doing done will would can could should may might must shall s
     i me my we us our you your any some all each every other own same very just only more most
-    someone somebody anyone anybody something anything ever even still yet get got
+    someone somebody anyone anybody something anything ever even still yet get got whole entire
     out up down off against upon onto among between via per
     """.split()
 )
@@ -42,6 +44,8 @@ CYRILLIC_STOPWORDS = frozenset(
     это эти этой этих этом том тот та те такой также сказано говорится говорит
     және мен бен пен да де та те үшін туралы қалай қашан кім не неше қанша қандай бұл ол осы сол
     ма ме ба бе па пе ғой ғана деген қай неге нені кімді бар жоқ
+    после время течение период год году года годах годы
+    кезінде кезде кейін дейін бойынша арқылы уақытында жыл жылы жылғы жылдары
     """.split()
 )
 # Question scaffolding: set aside wherever it stands. Longest first; each item is a run of
@@ -64,8 +68,11 @@ _SCAFFOLDING: tuple[tuple[tuple[str, ...], str | None], ...] = tuple(
             "what date": "date",
             "on what date": "date",
             "when": "date",
-            "what happened to": None,
-            "what happened": None,
+            "what happened to": "event",
+            "what happened": "event",
+            "who": "person",
+            "whom": "person",
+            "which person": "person",
             "tell me about": None,
             "tell me": None,
             "what do we know about": None,
@@ -87,6 +94,8 @@ _SCAFFOLDING: tuple[tuple[tuple[str, ...], str | None], ...] = tuple(
             "according to": None,
             "skolko": "number",  # сколько
             "kogda": "date",  # когда
+            "kto": "person",  # кто
+            "kim": "person",  # кім
             "qansha": "number",  # қанша
             "neshe": "number",  # неше
             "qashan": "date",  # қашан

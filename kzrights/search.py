@@ -44,6 +44,7 @@ from .text import fold_key, fold_word, normalize_text
 MAX_QUERY_WORDS = 32  # a pasted paragraph is searched by its first words, not rejected
 MAX_SPAN = 6  # the longest entity name, in words, looked for inside a query
 MAX_TERM_WORDS = 5  # the longest vocabulary term, in words
+BUCKET = 2  # Russian and Kazakh terms are looked up by their first two letters
 FUZZY_MIN_LEN = 5
 TIER_PHRASE, TIER_NAMED, TIER_ALL_WORDS, TIER_ALL_BUT_ONE, TIER_PARTIAL = 4, 3, 2, 1, 0
 TIERS = {
@@ -60,11 +61,12 @@ STEM_WEIGHT = 0.85  # a word sharing its stem with the query's counts as held
 SYNONYM_WEIGHT = 0.85  # a vocabulary synonym or translation
 TERM_WEIGHT = 0.9  # a claim's own lay search term
 TOPIC_ONLY_WEIGHT = 0.8  # a concept held only through the claim's topic tag
-WANTS_BONUS = 0.12  # a question's answer-bearing kind (figure, date) in the claim
+# the parts of a claim's place within its tier (see Searcher._within)
+W_COVERAGE, W_TEXT, W_WANTS, W_BREVITY = 0.6, 0.25, 0.15, 0.05
 _HAS_FIGURE = re.compile(r"\d")
 
 # Compiled layout (plain data that marshal stores). A claim record is a list in this order:
-ENTITY_KIND, ENTITY_ID, ENTITY_NAME, ENTITY_ALIASES = 0, 1, 2, 3
+ENTITY_KIND, ENTITY_ID, ENTITY_NAME, ENTITY_ALIASES, ENTITY_ROLE = 0, 1, 2, 3, 5
 CLAIM_ID, CLAIM_TEXT, CLAIM_REPORT = 0, 1, 2
 CLAIM_DATE, CLAIM_PEOPLE, CLAIM_ORGS, CLAIM_PLACES, CLAIM_TOPICS = 6, 7, 8, 9, 10
 CLAIM_TERMS = 15  # the claim's lay search terms
@@ -175,24 +177,53 @@ def _build_concepts(
             for pos in sorted(cand or ()):
                 if len(run) == 1 or _holds_run(stem_seqs[pos], run):
                     held.setdefault(pos, term)
+        # words split at hyphens as a query's are (зорлық-зомбылық is two words in both)
         for term in c["ru"]:
-            key = " ".join(russian_stem(w) for w in re.findall(r"[\w-]+", term.lower()))
+            key = " ".join(russian_stem(w) for w in re.findall(r"\w+", term.lower()))
             if key and ci not in ru_keys.setdefault(key, []):
                 ru_keys[key].append(ci)
         for term in c["kk"]:
-            words = re.findall(r"[\w-]+", term.lower())
+            words = re.findall(r"\w+", term.lower())
             if words:
                 kk_terms.append([words, ci])
         claims_of.append(pack(sorted(held)))
         term_of.append(held)
+    # Russian and Kazakh terms in buckets by their first two letters: a query word is compared
+    # with the terms that could meet it, not with all of them
+    ru_buckets: dict[str, dict[str, bytes]] = {}
+    for k, v in ru_keys.items():
+        ru_buckets.setdefault(k[:BUCKET], {})[k] = pack(v)
+    kk_buckets: dict[str, list[list[Any]]] = {}
+    for entry in kk_terms:
+        kk_buckets.setdefault(entry[0][0][:BUCKET], []).append(entry)
     return {
         "concept_ids": [c["id"] for c in concepts],
         "concept_en": {k: pack(v) for k, v in en_keys.items()},
-        "concept_ru": {k: pack(v) for k, v in ru_keys.items()},
-        "concept_kk": kk_terms,
+        "concept_ru": ru_buckets,
+        "concept_kk": kk_buckets,
         "concept_claims": claims_of,
         "concept_forms": [{pos: t for pos, t in held.items()} for held in term_of],
     }
+
+
+def _roles(entities: Sequence[Sequence[Any]]) -> dict[str, str]:
+    """Each person's role, without the names in it ("Nazarbayev's son-in-law; businessman" ->
+    "son in law businessman"): a claim that names a person holds the words of their role, so
+    "the president's son-in-law" meets the claims about him."""
+    names = {
+        w
+        for e in entities
+        if e[ENTITY_KIND] in ("person", "place")
+        for form in (e[ENTITY_NAME], *e[ENTITY_ALIASES])
+        for w in normalize_text(form).split()
+    }
+    out = {}
+    for e in entities:
+        role = e[ENTITY_ROLE] if e[ENTITY_KIND] == "person" and len(e) > ENTITY_ROLE and e[ENTITY_ROLE] else ""
+        words = [w for w in normalize_text(role).split() if w not in names]
+        if words:
+            out[e[ENTITY_ID]] = " ".join(words)
+    return out
 
 
 def build_index(
@@ -216,6 +247,7 @@ def build_index(
     by_tag: dict[str, list[int]] = {}
     capital: set[str] = set()  # words written with a capital inside a sentence ...
     lower: set[str] = set()  # ... and words written in lower case somewhere
+    roles = _roles(entities)
     for i, c in enumerate(claims):
         for m in re.finditer(r"(?<![.!?:;(\"“] )(?<!^)\b([^\W\d_][\w'’-]*)", c[CLAIM_TEXT]):
             (capital if m.group(1)[0].isupper() else lower).add(fold_word(m.group(1).lower()))
@@ -226,6 +258,7 @@ def build_index(
             postings.setdefault(key, []).append(i)
             surface.setdefault(key, w)
         lay = [normalize_text(t) for t in (c[CLAIM_TERMS] if len(c) > CLAIM_TERMS else [])]
+        lay += [roles[ref] for ref in c[CLAIM_PEOPLE] if ref in roles]
         term_texts.append(" | ".join(lay))
         for key in dict.fromkeys(fold_word(w) for t in lay for w in content_words(t.split())):
             term_postings.setdefault(key, []).append(i)
@@ -282,6 +315,7 @@ def build_index(
         "dates": [c[CLAIM_DATE] for c in claims],
         "lengths": [len(c[CLAIM_TEXT]) for c in claims],
         "figures": [bool(_HAS_FIGURE.search(c[CLAIM_TEXT])) for c in claims],
+        "people": [list(c[CLAIM_PEOPLE]) for c in claims],
         # the word as first written, a NUL, then the packed positions: one object per word
         "postings": {k: surface.get(k, k).encode() + b"\0" + pack(v) for k, v in postings.items()},
         "term_postings": {k: pack(v) for k, v in term_postings.items()},
@@ -379,6 +413,8 @@ class Searcher:
         self._name_words: set[str] | None = None
         self._proper: set[str] | None = None
         self._named: set[int] = set()  # claims tagged with an entity the last query names
+        self._query_people: set[str] = set()  # people the last query names
+        self._corrected: dict[int, str] = {}  # the last query's typos, as the reports write the words
 
     @property
     def vocab(self) -> list[str]:
@@ -455,7 +491,7 @@ class Searcher:
         gives a typo's correction for some positions, looked up in its place."""
         from .lang import english_stem, kazakh_meets, russian_stem, stems_meet
 
-        en, ru, kk = self.index.get("concept_en", {}), self.index.get("concept_ru", {}), self.index.get("concept_kk", [])
+        en, ru, kk = self.index.get("concept_en", {}), self.index.get("concept_ru", {}), self.index.get("concept_kk", {})
         found: list[tuple[int, int, int, str]] = []
         n = len(words)
         latin = [fixed.get(i, w.norm) for i, w in enumerate(words)]
@@ -470,13 +506,12 @@ class Searcher:
         if not cyr:
             return found
         stems = {i: russian_stem(words[i].raw) for i in cyr if not words[i].kazakh}
-        for key, packed in ru.items():
-            run = key.split()
-            for i in cyr:
+        for i in cyr:
+            for key, packed in ru.get(stems[i][:BUCKET], {}).items() if i in stems else ():
+                run = key.split()
                 if i + len(run) <= n and all(i + k in stems and stems_meet(stems[i + k], s) for k, s in enumerate(run)):
                     found += [(i, i + len(run), ci, "translation") for ci in unpack(packed)]
-        for run, ci in kk:
-            for i in cyr:
+            for run, ci in kk.get(words[i].raw[:BUCKET], ()):
                 if i + len(run) <= n and all(
                     words[i + k].cyrillic and kazakh_meets(words[i + k].raw, t) for k, t in enumerate(run)
                 ):
@@ -551,6 +586,7 @@ class Searcher:
         words, content = q.words, set(q.content)
         postings, term_postings, by_tag = self.index["postings"], self.index.get("term_postings", {}), self.index["by_tag"]
         credit: dict[int, dict[int, Credit]] = {p: {} for p in content}
+        self._corrected = {}
 
         def give(p: int, ci: int, c: Credit) -> None:
             best = credit[p].get(ci)
@@ -590,7 +626,13 @@ class Searcher:
             self._give_concept(credit, content, i, j, concept, via, give)
         # 3. typos, only for words nothing else matched
         for p in content:
-            if credit[p] or p in translated or len(words[p].norm) < FUZZY_MIN_LEN or not words[p].norm.isalpha():
+            if p in translated or len(words[p].norm) < FUZZY_MIN_LEN or not words[p].norm.isalpha():
+                continue
+            # a word matched only by a loose stem ("parlimentary" ~ "parliament") may be a typo
+            # of a closer word ("parliamentary"): look for one too
+            if credit[p] and (
+                fold_word(words[p].norm) in postings or any(c[2] not in ("stem", "prefix") for c in credit[p].values())
+            ):
                 continue
             typos = self._typos(fold_word(words[p].norm))
             for key, weight, _via in typos:
@@ -602,6 +644,8 @@ class Searcher:
                     give(p, ci, (weight * TERM_WEIGHT, "terms", "fuzzy", key, name))
             if typos:
                 fixed[p] = typos[0][0]
+                written = posting(postings.get(typos[0][0], b""))[0]
+                self._corrected[p] = normalize_text(written) if written else typos[0][0]
         if fixed:
             for i, j, concept, _via in self._concept_spans(words, content, fixed):
                 self._give_concept(credit, content, i, j, concept, "fuzzy", give)
@@ -609,6 +653,7 @@ class Searcher:
         folds = [fold_word(w.norm) if i not in translated else "\0" for i, w in enumerate(words)]
         tier2: set[int] = set()
         named: set[int] = set()
+        self._query_people = set()
         for i, j, form, weight, via in self._spans(folds, content):
             tag, display = form[0], form[1]
             kind = tag.split(":", 1)[0]
@@ -622,6 +667,8 @@ class Searcher:
             typo_of_name = via == "fuzzy" and kind != "topic" and j - i == 1
             if kind != "topic" and via not in ("fuzzy",):
                 named.update(tagged)
+                if kind == "person":
+                    self._query_people.add(tag)
             for ci in tagged:
                 for p in range(i, j):
                     if p in content:
@@ -661,6 +708,18 @@ class Searcher:
             candidates &= allowed
         qnorm = " ".join(w.norm for w in q.words)
         phrase = f" {qnorm} " if len(qnorm) >= 3 else None
+        if phrase:  # "parlimentary oposition" is the phrase "parliamentary opposition": typos and
+            # folded spellings are compared as the reports write them
+            postings = self.index["postings"]
+
+            def written(i: int, w: Word) -> str:
+                if i in self._corrected:  # a typo of a name never makes a phrase: it must be vouched for
+                    fixed = self._corrected[i]
+                    return w.norm if any(fold_word(x) in self.name_words for x in fixed.split()) else fixed
+                surface = posting(postings.get(fold_word(w.norm), b""))[0]
+                return normalize_text(surface) if surface else w.norm
+
+            phrase = " " + " ".join(written(i, w) for i, w in enumerate(q.words)) + " "
         missing = tuple(
             q.words[p].raw for p in content if not (credit[p].keys() & (allowed if allowed is not None else credit[p].keys()))
         )
@@ -689,9 +748,7 @@ class Searcher:
                 match = (best[1], best[2], best[3]) if best else None
             if tier == TIER_PARTIAL and (coverage < MIN_PARTIAL_COVERAGE or not held):
                 continue
-            within = 0.7 * coverage + 0.3 * text_cov - 0.05 * min(lengths[ci] / 400, 1.0)
-            within += WANTS_BONUS * self._wants(q.wants, ci)
-            score = TIER_BASE[tier] + TIER_SPAN[tier] * max(0.0, min(within, 1.0))
+            score = TIER_BASE[tier] + TIER_SPAN[tier] * self._within(coverage, text_cov, lengths[ci], q.wants, ci)
             r = Ranked(ci, round(score, 1), tier, match, lacks if tier <= TIER_ALL_BUT_ONE else ())
             (full if tier > TIER_PARTIAL else partial).append(r)
         order = lambda r: (-r.tier, -r.score, lengths[r.position], ids[r.position])  # noqa: E731
@@ -727,7 +784,8 @@ class Searcher:
                 return False
         p = next(p for p in content if q.words[p].raw == lacks[0])
         word = q.words[p].norm
-        known = any(c[2] != "fuzzy" for c in credit[p].values())
+        # a word the reports use (or a typo of one: "registraton"); never a name
+        known = bool(credit[p])
         return known and word.isalpha() and fold_word(word) not in self.name_words
 
     @staticmethod
@@ -744,11 +802,29 @@ class Searcher:
             return None
         return [held[p][3] for p in typos]
 
+    def _within(self, coverage: float, text_cov: float, length: int, wants: str | None, ci: int) -> float:
+        """A claim's place within its tier, from 0 to 1: how much of the query it holds (rare
+        words weigh more), how much of that in its own text rather than its tags, what the
+        question asks for, and a little for brevity. The parts add up to at most 1, so no
+        claim's score is cut off at the top of its tier."""
+        brevity = 1.0 - min(length / 400, 1.0)
+        return (W_COVERAGE * coverage + W_TEXT * text_cov + W_WANTS * self._wants(wants, ci) + W_BREVITY * brevity) / (
+            W_COVERAGE + W_TEXT + W_WANTS + W_BREVITY
+        )
+
     def _wants(self, wants: str | None, ci: int) -> float:
+        """How well a claim has what the question asks for: a figure ("how many"), a date as
+        precise as possible ("when"), someone the query does not name ("who"), a dated event
+        ("what happened to")."""
         if wants == "number":
             return 1.0 if self.index["figures"][ci] else 0.0
-        if wants == "date":
-            return 1.0 if self.index["dates"][ci] else 0.0
+        if wants in ("date", "event"):
+            date = self.index["dates"][ci] or ""
+            precision = {10: 1.0, 7: 0.8, 4: 0.5}.get(len(date), 0.0)
+            return precision if wants == "date" else 0.6 * precision
+        if wants == "person":
+            people = self.index.get("people", [()] * (ci + 1))[ci]
+            return 1.0 if any(f"person:{p}" not in self._query_people for p in people) else 0.0
         return 0.0
 
 

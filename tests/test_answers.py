@@ -156,7 +156,8 @@ def test_vocabulary_problems_are_reported_by_file_and_line(run, mini: Path, body
     [
         ("how many journalists were attacked", ["journalists", "attacked"], "number", None),
         ("when was Mamay detained", ["mamay", "detained"], "date", None),
-        ("what happened to Zhanbolat Mamay", ["zhanbolat", "mamay"], None, None),
+        ("what happened to Zhanbolat Mamay", ["zhanbolat", "mamay"], "event", None),
+        ("who replaced Dariga Nazarbayeva", ["replaced", "dariga", "nazarbayeva"], "person", None),
         ("what does Nations in Transit say about torture", ["torture"], None, "nit-2021"),
         ("FPC on press freedom", ["press", "freedom"], None, "fpc-2021"),
         ("сколько журналистов", ["журналистов"], "number", None),
@@ -172,6 +173,30 @@ def test_how_many_prefers_a_claim_with_a_figure(vocab_mini: Path) -> None:
     fb = FactBase.load(vocab_mini, use_cache=False)
     top = fb.answer("how many journalists").hits[0]
     assert any(ch.isdigit() for ch in top.claim.claim)
+
+
+def test_when_prefers_the_most_precisely_dated_claim(vocab_mini: Path) -> None:
+    """For "when", a claim dated to the month outweighs one dated to the year, and an undated
+    one has nothing to offer."""
+    fb = FactBase.load(vocab_mini, use_cache=False)
+    s, ids = fb.searcher, fb.searcher.index["ids"]
+    month, year, undated = (ids.index(i) for i in ("a-pol-01-dvk-banned", "b-cs-03-dvk-banned", "a-med-03-long-text"))
+    assert s._wants("date", month) > s._wants("date", year) > s._wants("date", undated) == 0.0
+    assert s._wants(None, month) == 0.0
+
+
+def test_a_typo_of_a_name_never_makes_a_phrase(vocab_mini: Path) -> None:
+    """ "Zhanbolat Mamey" is not the phrase "Zhanbolat Mamay": a made-up name is not an answer."""
+    fb = FactBase.load(vocab_mini, use_cache=False)
+    assert fb.answer("Zhanbolat Mamay").hits
+    answer = fb.answer("Zhanbolat Mamey")
+    assert all(h.tier != 4 for h in answer.hits)
+
+
+def test_a_typo_is_read_as_the_reports_word_in_a_phrase(vocab_mini: Path) -> None:
+    fb = FactBase.load(vocab_mini, use_cache=False)
+    top = fb.answer("jurnalists attacked").hits[0]
+    assert top.claim.id == "a-med-02-journalists-attacked"
 
 
 # -- decades ------------------------------------------------------------------------------
