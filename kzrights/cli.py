@@ -18,6 +18,7 @@ from . import __version__
 from .errors import FactBaseError, KzrightsError, NotFoundError, UsageError
 from .factbase import FactBase, Filters
 from .render import Format
+from .safe import clean
 
 app = typer.Typer(
     name="kzrights",
@@ -103,7 +104,28 @@ def _main(
 
 
 def _say(line: str) -> None:
-    sys.stderr.write(f"kzrights: {line}\n")
+    _err(f"kzrights: {line}")
+
+
+def _err(line: str) -> None:
+    """One message line on stderr. Messages quote file names, YAML keys and arguments: each
+    passes ``clean`` so it stays one visible line, and a huge argument quoted back is cut."""
+    line = clean(line, one_line=True)
+    if len(line) > MAX_MESSAGE:
+        line = line[:MAX_MESSAGE] + f"… ({len(line) - MAX_MESSAGE} more characters)"
+    sys.stderr.write(line + "\n")
+
+
+MAX_MESSAGE = 1000  # characters of one message line
+MAX_NAME = 300  # characters of a name or subject: resolving one compares it with every name
+
+
+def _name(value: str | None, what: str) -> str | None:
+    """A name, subject or name filter, bounded: a pasted page is not a name, and resolving
+    it would take seconds."""
+    if value is not None and len(value) > MAX_NAME:
+        raise UsageError(f"{what} is {len(value)} characters long; a name or subject has at most {MAX_NAME}")
+    return value
 
 
 @contextmanager
@@ -113,7 +135,7 @@ def _errors() -> Iterator[None]:
         yield
     except FactBaseError as exc:
         for line in exc.lines():
-            sys.stderr.write(line + "\n")
+            _err(line)
         raise typer.Exit(exc.exit_code) from None
     except KzrightsError as exc:
         for line in exc.lines():
@@ -137,17 +159,34 @@ def _pipe_guard() -> Iterator[None]:
         raise typer.Exit(0) from None
 
 
-def _out(text: str) -> None:
+def _out(text: str, styled: bool = False) -> None:
+    """Write output text. It passes ``clean`` (JSON too: a ``\\u009b`` in a JSON string is
+    the same data), unless ``styled``: text with our own colour codes, cleaned as it was made."""
     with _pipe_guard():
-        sys.stdout.write(text)
+        sys.stdout.write(text if styled else clean(text))
 
 
 def _print(renderable: Any) -> None:
-    from rich.console import Console
-
     with _pipe_guard():
-        # markup and emoji off: no text of ours is ever read as markup ([bold], :smile:)
-        Console(highlight=False, soft_wrap=False, markup=False, emoji=False).print(renderable)
+        _console().print(renderable)
+
+
+def _console() -> Any:
+    """A rich console for stdout that never obeys text: markup and emoji codes off, and
+    every text segment through ``clean`` (the renderers clean their text already, so the
+    table layout is right; this is the net under them). A reader that goes away is a
+    ``BrokenPipeError`` for ``_pipe_guard``, not rich's own exit with status 1."""
+    from rich.console import Console
+    from rich.segment import Segment
+
+    class SafeConsole(Console):
+        def _render_buffer(self, buffer: Any) -> str:
+            return super()._render_buffer(s if s.control else Segment(clean(s.text), s.style) for s in buffer)
+
+        def on_broken_pipe(self) -> None:
+            raise BrokenPipeError
+
+    return SafeConsole(highlight=False, soft_wrap=False, markup=False, emoji=False)
 
 
 def _terminal() -> tuple[int, bool]:
@@ -165,15 +204,14 @@ def _load(facts: str | None) -> FactBase:
 def _filters(
     report: str | None, person: str | None, org: str | None, topic: str | None, since: str | None, until: str | None
 ) -> Filters:
-    from .factbase import date_bounds
+    from .load import _valid_date
 
     for opt, value in (("--since", since), ("--until", until)):
         if value is not None:
-            try:
-                date_bounds(value)
-            except UsageError:
-                raise UsageError(f"{opt}: not a date: {value!r} (accepted: YYYY, YYYY-MM, YYYY-MM-DD)") from None
-    return Filters(report, person, org, topic, since, until)
+            why = _valid_date(value)  # ASCII digits, a real month and day: 2020-02-30 is refused
+            if why:
+                raise UsageError(f"{opt}: not a date: {value!r} (accepted: YYYY, YYYY-MM, YYYY-MM-DD)")
+    return Filters(report, _name(person, "--person"), _name(org, "--org"), _name(topic, "--topic"), since, until)
 
 
 def _emit_claims(
@@ -248,14 +286,13 @@ def search(
         else:
             _emit_claims(fb, answer.hits + (answer.partial if partial else []), fmt, text, cite=cite)
         if not answer.answered:
-            scope = " with these filters" if filters.active() else ""
-            message = f"no claim in the reports answers {text!r}{scope}"
-            if answer.missing and " ".join(answer.missing).casefold() != text.strip().casefold():
-                message += f"; no claim holds: {', '.join(answer.missing)}"
-            raise NotFoundError(message, answer.suggestions)
+            from .render import no_answer_message
+
+            raise NotFoundError(no_answer_message(answer, filters.active()), answer.suggestions)
 
 
 def _entity_command(kind: str, name: str, fmt: Format, filters: Filters, facts: str | None, limit: int | None) -> None:
+    _name(name, "NAME")
     from .render import claim_dict, entity_dict, entity_panel
 
     fb = _load(facts)
@@ -285,9 +322,9 @@ def _entity_command(kind: str, name: str, fmt: Format, filters: Filters, facts: 
         from rich.text import Text
 
         if kind == "topic":
-            panel = Text(f"{head['name']}  (topic: {head['id']})", style="bold")
+            panel = Text(clean(f"{head['name']}  (topic: {head['id']})"), style="bold")
             if head["aliases"]:
-                panel.append("\nAlso: " + ", ".join(head["aliases"]), style="dim")
+                panel.append("\nAlso: " + clean(", ".join(head["aliases"])), style="dim")
             panel.append(f"\n{len(claims)} claim(s)")
         else:
             panel = entity_panel(fb, fb.entities[resolved.tag], len(claims))
@@ -392,7 +429,7 @@ def topic(
 
 
 def _list_command(kind: str, fmt: Format, facts: str | None) -> None:
-    from .render import dumps, entity_dict, simple_table, to_csv
+    from .render import _md_cell, dumps, entity_dict, simple_table, to_csv
 
     fb = _load(facts)
     rows = sorted(fb.counts(kind), key=lambda tc: (-tc[1], tc[0]))
@@ -419,7 +456,8 @@ def _list_command(kind: str, fmt: Format, facts: str | None) -> None:
         _out(to_csv(flat, fields=list(flat[0]) if flat else ["id", "name", "claims"]))
     else:
         _out(
-            "| Name | id | Claims |\n|---|---|---|\n" + "".join(f"| {r['name']} | {r['id']} | {r['claims']} |\n" for r in records)
+            "| Name | id | Claims |\n|---|---|---|\n"
+            + "".join(f"| {_md_cell(r['name'])} | {_md_cell(r['id'])} | {r['claims']} |\n" for r in records)
         )
 
 
@@ -470,33 +508,17 @@ def show(
             return
         from .render import claim_card
 
-        _out(claim_card(fb, claim, *_terminal()))
+        _out(claim_card(fb, claim, *_terminal()), styled=True)
 
 
 @app.command()
 def sources(fmt: FormatOpt = Format.table, as_json: JsonOpt = False, facts: FactsOpt = None) -> None:
     """The reports in the fact base, with their claim counts."""
     with _errors():
-        from .render import dumps, inert, simple_table
+        from .render import dumps, inert, simple_table, source_dicts
 
         fb = _load(facts)
-        counts = fb.report_counts()
-        rows = [
-            {
-                "id": r.id,
-                "short": r.short,
-                "title": r.title,
-                "publisher": r.publisher,
-                "author": r.author,
-                "published": r.published,
-                "covers": r.covers,
-                "url": r.url,
-                "notes": len(r.notes),
-                "sections": list(r.sections),
-                "claims": counts.get(r.id, 0),
-            }
-            for r in fb.reports.values()
-        ]
+        rows = source_dicts(fb)
         fmt = _fmt(fmt, as_json)
         if fmt is Format.table:
             _print(
@@ -525,6 +547,8 @@ def sources(fmt: FormatOpt = Format.table, as_json: JsonOpt = False, facts: Fact
 
 def score_bar(score: float, lo: float, hi: float, width: int = 16) -> str:
     """A bar in eighths of a character: 1.25 and 1.50 on a 1-7 scale look different."""
+    if not lo < hi or not lo <= score <= hi:  # the loader refuses such ratings; never divide by zero
+        return "".ljust(width, "·")
     eighths = round((score - lo) / (hi - lo) * width * 8)
     full, part = divmod(max(eighths, 1), 8)
     return ("█" * full + (" ▏▎▍▌▋▊▉"[part] if part else "")).ljust(width, "·")
@@ -564,7 +588,7 @@ def scores(fmt: FormatOpt = Format.table, as_json: JsonOpt = False, facts: Facts
         from rich.table import Table
 
         for r in fb.ratings:
-            table = Table(title=f"{fb.reports[r.report].title} — {r.status or ''}", title_justify="left")
+            table = Table(title=clean(f"{fb.reports[r.report].title} — {r.status or ''}"), title_justify="left")
             table.add_column("Category")
             table.add_column("Score", justify="right")
             table.add_column(f"{r.scale_min:g} ─ {r.scale_max:g}", no_wrap=True)
@@ -574,14 +598,18 @@ def scores(fmt: FormatOpt = Format.table, as_json: JsonOpt = False, facts: Facts
                 return score_bar(score, lo, hi)
 
             for c in r.categories:
-                table.add_row(c.name, f"{c.score:.2f}", bar(c.score), f"{c.section} ¶{c.para}")
+                table.add_row(clean(c.name), f"{c.score:.2f}", bar(c.score), clean(f"{c.section} ¶{c.para}"))
             table.add_row(
-                "Democracy Score", f"{r.democracy_score:.2f}", bar(r.democracy_score), f"{r.section} ¶{r.para}", style="bold"
+                "Democracy Score",
+                f"{r.democracy_score:.2f}",
+                bar(r.democracy_score),
+                clean(f"{r.section} ¶{r.para}"),
+                style="bold",
             )
             if r.democracy_percentage is not None:
-                table.add_row("Democracy Percentage", f"{r.democracy_percentage:g} / 100", "", f"{r.section} ¶{r.para}")
+                table.add_row("Democracy Percentage", f"{r.democracy_percentage:g} / 100", "", clean(f"{r.section} ¶{r.para}"))
             if r.previous:
-                table.caption = "Last year: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in r.previous.items())
+                table.caption = clean("Last year: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in r.previous.items()))
             _print(table)
 
 
@@ -615,8 +643,17 @@ def export(
         ExportFormat, typer.Option("--format", "-f", help="jsonl, json, csv, markdown or sqlite.", case_sensitive=False)
     ] = (ExportFormat.jsonl),
     output: Annotated[
-        Path | None,
-        typer.Option("--output", "-O", help="sqlite: the database file. csv: a folder for one CSV per table. Others: stdout."),
+        str | None,
+        typer.Option(
+            "--output",
+            "-O",
+            help="sqlite: the database file. csv: a folder for one CSV per table (a new one, or one a previous "
+            "export made, replaced whole). Others: stdout.",
+        ),
+    ] = None,
+    metadata: Annotated[
+        str | None,
+        typer.Option("--metadata", help="sqlite: also write Datasette metadata (titles, descriptions) to this file."),
     ] = None,
     report: ReportOpt = None,
     facts: FactsOpt = None,
@@ -624,33 +661,50 @@ def export(
     """Every claim in the same shape as search results, or the whole fact base as tables.
 
     Examples: kzrights export --format jsonl > claims.jsonl;
-    kzrights export --format sqlite --output kzrights.db && datasette kzrights.db --metadata kzrights.metadata.json
+    kzrights export -f sqlite -O kzrights.db --metadata kzrights.json && datasette kzrights.db --metadata kzrights.json
     """
     with _errors():
-        fb = _load(facts)
+        if metadata is not None and fmt is not ExportFormat.sqlite:
+            raise UsageError("--metadata is for --format sqlite")
         if fmt is ExportFormat.sqlite or (fmt is ExportFormat.csv and output is not None):
             from .export import to_csv_folder, to_sqlite, write_metadata
+            from .safe_write import check_target
 
             if output is None:
                 raise UsageError("export --format sqlite needs --output FILE")
             if report:
                 raise UsageError("--report does not apply to table exports: they hold the whole fact base")
+            if not output:
+                raise UsageError("--output: an empty path names nothing; give a file or folder name")
+            target = Path(output)
+            if fmt is ExportFormat.sqlite:
+                check_target(target)
+                if metadata is not None:
+                    check_target(metadata)
+                    if os.path.abspath(metadata) == os.path.abspath(target):
+                        raise UsageError("--metadata must name another file than --output")
+            if fmt is ExportFormat.sqlite and not target.parent.is_dir():
+                raise UsageError(f"--output: no such directory: {target.parent}")
+            fb = _load(facts)
             import sqlite3
 
             try:
                 if fmt is ExportFormat.sqlite:
-                    if not output.parent.is_dir():
-                        raise UsageError(f"--output: no such directory: {output.parent}")
-                    counts = to_sqlite(fb, output)
-                    meta = write_metadata(fb, output)
+                    counts = to_sqlite(fb, target)
+                    if metadata is not None:
+                        write_metadata(fb, target, Path(metadata))
                     rows = sum(counts.values())
-                    _say(f"wrote {output} ({counts['claims']} claims, {rows} rows in {len(counts)} tables) and {meta}")
+                    also = f" and {metadata}" if metadata is not None else ""
+                    _say(f"wrote {output} ({counts['claims']} claims, {rows} rows in {len(counts)} tables){also}")
                 else:
-                    counts = to_csv_folder(fb, output)
-                    _say(f"wrote {len(counts)} CSV files to {output} ({counts['claims']} claims)")
-            except (OSError, sqlite3.Error) as exc:
-                raise UsageError(f"cannot write {output}: {exc}") from None
+                    counts, replaced = to_csv_folder(fb, target)
+                    again = ", replacing the previous export there" if replaced else ""
+                    _say(f"wrote {len(counts)} CSV files to {output} ({counts['claims']} claims){again}")
+            except (OSError, sqlite3.Error, OverflowError) as exc:
+                why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+                raise UsageError(f"cannot write {output}: {why}") from None
             return
+        fb = _load(facts)
         if output is not None:
             raise UsageError("--output is for --format sqlite and --format csv (a folder); other formats go to stdout")
         from .render import claim_dict, render_claim_rows
@@ -681,6 +735,38 @@ def cite(
 
         fb = _load(facts)
         _out(make_citation(fb, fb.claim(claim_id), style.value) + "\n")
+
+
+@app.command()
+def browse(
+    query: Annotated[
+        list[str] | None, typer.Argument(metavar="[QUERY]", help="Words to start with; filters too, e.g. report:nit.")
+    ] = None,
+    facts: FactsOpt = None,
+) -> None:
+    """A full-screen finder: type and the claims narrow; read one with its citation; quit
+    to print the selected claim's citation on stdout. Keys: ↑/↓ move, Enter the full claim,
+    c copy the citation, o open the passage, p the person's profile, Tab focus, Esc/q quit.
+    Filters in the search box: report:nit topic:torture person:Tulesova org:DVK since:2020 until:2020-06.
+
+    Example: kzrights browse Tulesova | pbcopy
+    """
+    with _errors():
+        # Textual draws on stderr and reads keys from stdin; stdout may be a pipe (| pbcopy).
+        for name, stream in (("stdin", sys.stdin), ("stderr", sys.stderr)):
+            if not stream.isatty():
+                raise UsageError(f"browse needs a terminal, and {name} is not one; in a script, use `kzrights search`")
+        try:
+            from .browse import run_browser
+        except ModuleNotFoundError as exc:
+            if exc.name is None or not exc.name.startswith("textual"):
+                raise
+            raise UsageError('browse needs Textual, which is not installed: pip install "kzrights[browse]"') from None
+        citation, code = run_browser(_load(facts), " ".join(query or []))
+    if citation:
+        _out(citation + "\n")
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command()
@@ -738,13 +824,6 @@ def stats(fmt: FormatOpt = Format.table, as_json: JsonOpt = False, facts: FactsO
         _print(simple_table(["What", "Count"], summary))
 
 
-def _side_keys(left: str, right: str) -> tuple[str, str]:
-    """JSON keys for the two sides: ``fpc-2021``/``nit-2021`` -> ``fpc``/``nit``; ids whose
-    first parts coincide keep their whole id."""
-    a, b = left.split("-", 1)[0], right.split("-", 1)[0]
-    return (a, b) if a != b else (left, right)
-
-
 def _two_reports(fb: FactBase, left: str | None, right: str | None) -> tuple[str, str]:
     ids = list(fb.reports)
     left = left or (ids[0] if ids else None)
@@ -775,33 +854,18 @@ def compare(
     Example: kzrights compare "Tulesova"
     """
     with _errors():
-        from .render import claim_dict, dumps
+        from .render import comparison_dict, dumps
         from .views import compare as compare_claims
         from .views import subject_claims
 
         filters = _filters(None, None, None, None, since, until)
         fb = _load(facts)
         lrep, rrep = _two_reports(fb, left, right)
-        label, claims = subject_claims(fb, subject, filters)
+        label, claims = subject_claims(fb, str(_name(subject, "SUBJECT")), filters)
         cmp = compare_claims(fb, label, claims, lrep, rrep)
-        lkey, rkey = _side_keys(lrep, rrep)
         fmt = _fmt(fmt, as_json)
         if fmt is Format.json:
-            _out(
-                dumps(
-                    {
-                        "subject": label,
-                        "left": lrep,
-                        "right": rrep,
-                        "pairs": [
-                            {"kind": p.kind, "note": p.note, lkey: claim_dict(fb, p.left), rkey: claim_dict(fb, p.right)}
-                            for p in cmp.pairs
-                        ],
-                        f"{lkey}_only": [claim_dict(fb, x) for x in cmp.left_only],
-                        f"{rkey}_only": [claim_dict(fb, x) for x in cmp.right_only],
-                    }
-                )
-            )
+            _out(dumps(comparison_dict(fb, cmp)))
         elif fmt is Format.table:
             from .render import comparison_table
 
@@ -824,23 +888,16 @@ def conflicts(
     Example: kzrights conflicts --json | jq '.differs | length'
     """
     with _errors():
-        from .render import claim_dict, dumps
+        from .render import conflicts_dict, dumps
         from .views import conflicts as find_conflicts
 
         fb = _load(facts)
+        if report is not None and report not in fb.reports:
+            raise UsageError(f"unknown report {report!r} (known: {', '.join(fb.reports)})")
         differs, noted = find_conflicts(fb, report)
         fmt = _fmt(fmt, as_json)
         if fmt is Format.json:
-            _out(
-                dumps(
-                    {
-                        "differs": [
-                            {"note": p.note, "claims": [claim_dict(fb, p.left), claim_dict(fb, p.right)]} for p in differs
-                        ],
-                        "notes": [claim_dict(fb, x) for x in noted],
-                    }
-                )
-            )
+            _out(dumps(conflicts_dict(fb, differs, noted)))
         elif fmt is Format.table:
             from .render import conflicts_tables
 
@@ -877,7 +934,7 @@ def timeline(
         filters = _filters(report, person, org, topic, since, until)
         fb = _load(facts)
         if query is not None:
-            _, claims = subject_claims(fb, query, filters)
+            _, claims = subject_claims(fb, str(_name(query, "SUBJECT")), filters)
         else:
             claims = fb.select(filters)
         dated, undated = order_by_date(claims)
@@ -897,6 +954,24 @@ def timeline(
             raise NotFoundError(
                 "no dated claims" + (f" for {query!r}" if query else "") + (" with these filters" if filters.active() else "")
             )
+
+
+@app.command("mcp")
+def mcp_command(facts: FactsOpt = None) -> None:
+    """Serve the fact base to an AI assistant: a Model Context Protocol server on stdin/stdout.
+
+    Needs the MCP SDK (the "mcp" extra): pip install "mcp>=2,<3". The assistant's config starts it:
+    {"mcpServers": {"kzrights": {"command": "kzrights", "args": ["mcp"]}}}
+    """
+    try:
+        from .mcp_server import serve  # the SDK is imported by this command only
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] not in ("mcp", "mcp_types"):
+            raise
+        _say('the mcp command needs the MCP SDK (the "mcp" extra): pip install "mcp>=2,<3"')
+        raise typer.Exit(2) from None
+    with _errors():
+        serve(facts)
 
 
 def main() -> None:

@@ -12,12 +12,11 @@ from collections.abc import Sequence
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
-from .model import Claim, Entity, Hit
+from .model import Answer, Claim, Entity, Hit
+from .safe import clean
 
 if TYPE_CHECKING:
     from .factbase import FactBase
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 class Format(str, Enum):
@@ -29,8 +28,9 @@ class Format(str, Enum):
 
 
 def inert(text: str) -> str:
-    """Text safe to show on a terminal: control and bidi characters shown as \\uXXXX."""
-    return _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    """Text safe to show on a terminal: control and bidi characters shown as \\uXXXX
+    (``safe.clean``, the one escaping function, under the name the renderers use)."""
+    return clean(text)
 
 
 # --------------------------------------------------------------------------- JSON shapes
@@ -58,6 +58,8 @@ def claim_dict(fb: FactBase, claim: Claim, hit: Hit | None = None) -> dict[str, 
             "notes": list(claim.notes),
             "urls": [u for n in notes for u in n.urls],
             "citation": fb.citation(claim),
+            "url": report.url if report else None,
+            "passage_url": fb.passage_url(claim),
         },
         "note": claim.note,
         "related": [{"id": ln.id, "kind": ln.kind, "note": ln.note, "report": ln.report} for ln in claim.related],
@@ -81,6 +83,65 @@ def entity_dict(fb: FactBase, entity: Entity, claims: Sequence[Claim] | None = N
     if claims is not None:
         out["claims"] = [claim_dict(fb, c) for c in claims]
     return out
+
+
+def side_keys(left: str, right: str) -> tuple[str, str]:
+    """JSON keys for the two sides: ``fpc-2021``/``nit-2021`` -> ``fpc``/``nit``; ids whose
+    first parts coincide keep their whole id."""
+    a, b = left.split("-", 1)[0], right.split("-", 1)[0]
+    return (a, b) if a != b else (left, right)
+
+
+def comparison_dict(fb: FactBase, cmp: Any) -> dict[str, Any]:
+    """``compare --json``: ``{"subject", "left", "right", "pairs", "<left>_only", "<right>_only"}``."""
+    lkey, rkey = side_keys(cmp.left, cmp.right)
+    return {
+        "subject": cmp.subject,
+        "left": cmp.left,
+        "right": cmp.right,
+        "pairs": [
+            {"kind": p.kind, "note": p.note, lkey: claim_dict(fb, p.left), rkey: claim_dict(fb, p.right)} for p in cmp.pairs
+        ],
+        f"{lkey}_only": [claim_dict(fb, x) for x in cmp.left_only],
+        f"{rkey}_only": [claim_dict(fb, x) for x in cmp.right_only],
+    }
+
+
+def conflicts_dict(fb: FactBase, differs: Sequence[Any], noted: Sequence[Claim]) -> dict[str, Any]:
+    """``conflicts --json``: ``{"differs": [{"note", "claims": [a, b]}], "notes": [...]}``."""
+    return {
+        "differs": [{"note": p.note, "claims": [claim_dict(fb, p.left), claim_dict(fb, p.right)]} for p in differs],
+        "notes": [claim_dict(fb, x) for x in noted],
+    }
+
+
+def source_dicts(fb: FactBase) -> list[dict[str, Any]]:
+    """``sources --json``: each report with its URL, coverage and claim count."""
+    counts = fb.report_counts()
+    return [
+        {
+            "id": r.id,
+            "short": r.short,
+            "title": r.title,
+            "publisher": r.publisher,
+            "author": r.author,
+            "published": r.published,
+            "covers": r.covers,
+            "url": r.url,
+            "notes": len(r.notes),
+            "sections": list(r.sections),
+            "claims": counts.get(r.id, 0),
+        }
+        for r in fb.reports.values()
+    ]
+
+
+def no_answer_message(answer: Answer, filtered: bool = False) -> str:
+    """Why a search answered nothing: ``no claim in the reports answers 'Q'; no claim holds: w``."""
+    message = f"no claim in the reports answers {answer.query!r}" + (" with these filters" if filtered else "")
+    if answer.missing and " ".join(answer.missing).casefold() != answer.query.strip().casefold():
+        message += f"; no claim holds: {', '.join(answer.missing)}"
+    return message
 
 
 def dumps(value: Any, pretty: bool | None = None) -> str:
@@ -158,7 +219,8 @@ def _md_cell(text: str) -> str:
 def to_markdown(rows: Sequence[dict[str, Any]]) -> str:
     lines = ["| # | Claim | Source | Date |", "|---|---|---|---|"]
     for i, d in enumerate(rows, 1):
-        lines.append(f"| {i} | {_md_cell(d['claim'])} | {_md_cell(d['source']['citation'])} `{d['id']}` | {d['date'] or ''} |")
+        cite = _md_cell(d["source"]["citation"])
+        lines.append(f"| {i} | {_md_cell(d['claim'])} | {cite} `{_md_cell(d['id'])}` | {_md_cell(d['date'] or '')} |")
     return "\n".join(lines) + "\n"
 
 
@@ -244,6 +306,10 @@ def claim_card(fb: FactBase, claim: Claim, width: int = 80, color: bool = False)
         out += para(f"{rep.author}, {rep.title}, {rep.publisher}" + (f", {rep.published}" if rep.published else ""))
         if rep.url:
             out.append(inert(rep.url))  # whole, on its own line: never broken at a hyphen
+    link = fb.passage_url(claim)
+    if link and rep and link != rep.url:
+        out.append("Passage:")
+        out.append(inert(link))  # the report's page opened at the passage, highlighted
     out.append(style(inert(f"Section: {claim.section}, paragraph {claim.para}"), "36"))
     if claim.date:
         out.append(style(f"Date: {claim.date}", "32"))
@@ -340,7 +406,7 @@ def _link_summary(fb: FactBase, claim: Claim) -> str:
             )
             counts[short] = counts.get(short, 0) + 1
             differs |= ln.kind == "differs"
-    parts = [f"+{n} {k}" for k, n in counts.items()]
+    parts = [f"+{n} {inert(k)}" for k, n in counts.items()]
     return " ".join(parts) + (" (differs)" if differs else "")
 
 
@@ -349,11 +415,11 @@ def entity_panel(fb: FactBase, entity: Entity, n_claims: int) -> Any:
 
     t = Text()
     t.append(inert(entity.name), style="bold")
-    t.append(f"  ({entity.kind}: {entity.id})", style="dim")
+    t.append(inert(f"  ({entity.kind}: {entity.id})"), style="dim")
     if entity.role:
         t.append(f"\n{inert(entity.role)}")
     if entity.category:
-        t.append(f"\n{entity.category}")
+        t.append(f"\n{inert(entity.category)}")
     if entity.description:
         t.append(f"\n{inert(entity.description)}")
     if entity.aliases:
@@ -403,9 +469,9 @@ def comparison_table(fb: FactBase, cmp: Any) -> Any:
         expand=True,
         title_justify="left",
     )
-    table.add_column(left.short, ratio=1, overflow="fold")
+    table.add_column(inert(left.short), ratio=1, overflow="fold")
     table.add_column("", width=1, no_wrap=True)
-    table.add_column(right.short, ratio=1, overflow="fold")
+    table.add_column(inert(right.short), ratio=1, overflow="fold")
     for p in cmp.pairs:
         right_cell = _claim_cell(fb, p.right)
         if p.note:

@@ -12,7 +12,7 @@ from .conftest import MINI
 
 F = ("--facts", str(MINI))
 CLAIM_KEYS = {"id", "claim", "date", "people", "organizations", "places", "topics", "source", "note", "related"}
-SOURCE_KEYS = {"report", "title", "publisher", "author", "section", "para", "notes", "urls", "citation"}
+SOURCE_KEYS = {"report", "title", "publisher", "author", "section", "para", "notes", "urls", "citation", "url", "passage_url"}
 
 
 def test_search_json_contract(run_json) -> None:

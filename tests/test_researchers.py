@@ -46,9 +46,9 @@ def test_compare_unlinked_claims_go_below(run_json) -> None:
 
 
 def test_compare_uses_fpc_and_nit_keys_on_the_real_reports() -> None:
-    from kzrights.cli import _side_keys
+    from kzrights.render import side_keys
 
-    assert _side_keys("fpc-2021", "nit-2021") == ("fpc", "nit")
+    assert side_keys("fpc-2021", "nit-2021") == ("fpc", "nit")
 
 
 def test_compare_table(run) -> None:
@@ -165,8 +165,10 @@ def test_search_cite_adds_a_citation_to_every_row(run_json) -> None:
 
 def test_sqlite_export(run, tmp_path: Path) -> None:
     db = tmp_path / "k.db"
-    r = run("export", "--format", "sqlite", "--output", str(db), *F)
+    meta_path = tmp_path / "k.metadata.json"  # written only when asked for (--metadata)
+    r = run("export", "--format", "sqlite", "--output", str(db), "--metadata", str(meta_path), *F)
     assert r.exit_code == 0, r.stderr
+    assert r.stderr == f"kzrights: wrote {db} (11 claims, 56 rows in 13 tables) and {meta_path}\n"
     con = sqlite3.connect(db)
     tables = {n for (n,) in con.execute("select name from sqlite_master where type in ('table')")}
     assert {
@@ -204,7 +206,7 @@ def test_sqlite_export(run, tmp_path: Path) -> None:
     ).fetchall()
     assert joined == [("Zhanbolat Mamay",)]
     assert con.execute("pragma foreign_key_check").fetchall() == []
-    meta = json.loads((tmp_path / "k.metadata.json").read_text(encoding="utf-8"))
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
     assert meta["databases"]["k"]["tables"]["claims"]["fts_table"] == "claims_fts"
 
 
@@ -259,3 +261,26 @@ def test_completion_of_names(monkeypatch: pytest.MonkeyPatch) -> None:
     assert _complete(("person",))("naz") == _complete(("person",))("Наз")
     assert _complete(("topic",))("media") == ["media freedom"]
     assert _complete(("organization",))("DV") == ["DVK"]
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "fragment"),
+    [
+        ("In August, prominent activist", "1.5 years", "#:~:text=In%20August%2C%20prominent%20activist,1.5%20years"),
+        ("Kassym-Jomart Tokayev & co", "", "#:~:text=Kassym%2DJomart%20Tokayev%20%26%20co"),
+    ],
+)
+def test_text_fragment_escapes_what_the_syntax_reserves(start: str, end: str, fragment: str) -> None:
+    from kzrights.load import text_fragment
+
+    assert text_fragment(start, end) == fragment
+
+
+def test_citations_carry_the_link_to_the_passage(run) -> None:
+    r = run("cite", "nit-cs-08-tulesova-sentence")
+    assert r.exit_code == 0, r.stderr
+    assert "https://freedomhouse.org/country/kazakhstan/nations-transit/2021#:~:text=In%20August%2C" in r.stdout
+    shown = run("show", "nit-cs-08-tulesova-sentence", "--json")
+    source = json.loads(shown.stdout)["source"]
+    assert source["url"] == "https://freedomhouse.org/country/kazakhstan/nations-transit/2021"
+    assert source["passage_url"].startswith(source["url"] + "#:~:text=")
