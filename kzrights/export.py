@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -45,7 +44,7 @@ REAL = {("ratings", "score"), ("ratings", "scale_min"), ("ratings", "scale_max")
 
 
 def rows(fb: FactBase) -> Iterator[tuple[str, tuple[Any, ...]]]:
-    """Every row of every table, as (table, values in TABLES order)."""
+    """Every row of every table, as (table, values in TABLES order), texts as they are."""
     for r in fb.reports.values():
         yield "sources", (r.id, r.short, r.title, r.publisher, r.author, r.published, r.covers, r.url, r.note_style)
         for n in r.notes.values():
@@ -96,6 +95,15 @@ def rows(fb: FactBase) -> Iterator[tuple[str, tuple[Any, ...]]]:
             yield "ratings", (rating.report, cat.name, cat.score, rating.scale_min, rating.scale_max, cat.section, cat.para)
 
 
+def _cleaned(values: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Texts through ``safe.clean``: a CSV file or a database has no escape that keeps an
+    escape sequence from a terminal or a bidi override from a browser (JSON has one, and
+    keeps the data exact)."""
+    from .safe import clean
+
+    return tuple(clean(v) if isinstance(v, str) else v for v in values)
+
+
 def _ddl(table: str) -> str:
     cols = []
     for col in TABLES[table]:
@@ -106,32 +114,38 @@ def _ddl(table: str) -> str:
 
 
 def to_sqlite(fb: FactBase, path: Path) -> dict[str, int]:
-    """Write the database (replacing ``path`` atomically); returns the row count per table."""
+    """Write the database, replacing ``path`` atomically (see ``safe_write``: a link, a device
+    or a folder there is refused); returns the row count per table."""
     import sqlite3
 
-    tmp = path.with_name(path.name + ".tmp")
-    if tmp.exists():
-        tmp.unlink()
+    from .safe_write import build_file
+
     counts = dict.fromkeys(TABLES, 0)
-    con = sqlite3.connect(tmp)
-    try:
-        with con:
-            for table in TABLES:
-                con.execute(_ddl(table))
-            for table, values in rows(fb):
-                con.execute(f"INSERT INTO {table} VALUES ({', '.join('?' * len(values))})", values)
-                counts[table] += 1
-            for table, pairs in FOREIGN.items():
-                for col, _ in pairs:
-                    con.execute(f"CREATE INDEX idx_{table}_{col} ON {table}({col})")
-            # Full-text search over claims, notes and citations (Datasette finds it by itself).
-            con.execute(
-                "CREATE VIRTUAL TABLE claims_fts USING fts5(claim, note, citation, content='claims', content_rowid='rowid')"
-            )
-            con.execute("INSERT INTO claims_fts (rowid, claim, note, citation) SELECT rowid, claim, note, citation FROM claims")
-    finally:
-        con.close()
-    os.replace(tmp, path)
+
+    def build(tmp: str) -> None:
+        con = sqlite3.connect(tmp)
+        try:
+            con.execute("PRAGMA journal_mode=OFF")  # a fresh file: on failure it is thrown away whole
+            with con:
+                for table in TABLES:
+                    con.execute(_ddl(table))
+                for table, values in rows(fb):
+                    con.execute(f"INSERT INTO {table} VALUES ({', '.join('?' * len(values))})", _cleaned(values))
+                    counts[table] += 1
+                for table, pairs in FOREIGN.items():
+                    for col, _ in pairs:
+                        con.execute(f"CREATE INDEX idx_{table}_{col} ON {table}({col})")
+                # Full-text search over claims, notes and citations (Datasette finds it by itself).
+                con.execute(
+                    "CREATE VIRTUAL TABLE claims_fts USING fts5(claim, note, citation, content='claims', content_rowid='rowid')"
+                )
+                con.execute(
+                    "INSERT INTO claims_fts (rowid, claim, note, citation) SELECT rowid, claim, note, citation FROM claims"
+                )
+        finally:
+            con.close()
+
+    build_file(path, build)
     return counts
 
 
@@ -164,25 +178,38 @@ def datasette_metadata(fb: FactBase, db_name: str) -> dict[str, Any]:
     }
 
 
-def to_csv_folder(fb: FactBase, folder: Path) -> dict[str, int]:
-    """One CSV file per table, with a header row; returns the row count per table."""
-    folder.mkdir(parents=True, exist_ok=True)
-    handles = {t: open(folder / f"{t}.csv", "w", encoding="utf-8", newline="") for t in TABLES}  # noqa: SIM115
-    counts = dict.fromkeys(TABLES, 0)
-    try:
-        writers = {t: csv.writer(h) for t, h in handles.items()}
-        for t, w in writers.items():
-            w.writerow(TABLES[t])
-        for table, values in rows(fb):
-            writers[table].writerow(["" if v is None else v for v in values])
-            counts[table] += 1
-    finally:
-        for h in handles.values():
-            h.close()
-    return counts
+def to_csv_folder(fb: FactBase, folder: Path) -> tuple[dict[str, int], bool]:
+    """One CSV file per table, with a header row, built in a temporary folder beside
+    ``folder`` and moved into place whole; a folder holding a previous export is replaced,
+    anything else there is refused. Returns the row count per table and whether a previous
+    export was replaced."""
+    import io
+
+    from .safe_write import replace_folder
+
+    by_table: dict[str, list[tuple[Any, ...]]] = {t: [] for t in TABLES}
+    for table, values in rows(fb):
+        by_table[table].append(_cleaned(values))
+
+    def writer(table: str) -> Any:
+        def write(fh: Any) -> None:
+            text = io.TextIOWrapper(fh, encoding="utf-8", newline="")
+            w = csv.writer(text)
+            w.writerow(TABLES[table])
+            for values in by_table[table]:
+                w.writerow(["" if v is None else v for v in values])
+            text.flush()
+            text.detach()  # the caller closes the file
+
+        return write
+
+    replaced = replace_folder(folder, [(f"{t}.csv", writer(t)) for t in TABLES], {f"{t}.csv" for t in TABLES})
+    return {t: len(v) for t, v in by_table.items()}, replaced
 
 
-def write_metadata(fb: FactBase, db: Path) -> Path:
-    meta = db.with_name(db.stem + ".metadata.json")
-    meta.write_text(json.dumps(datasette_metadata(fb, db.stem), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    return meta
+def write_metadata(fb: FactBase, db: Path, meta: Path) -> None:
+    """The Datasette metadata for database ``db``, at the path the user named (``--metadata``)."""
+    from .safe_write import write_file
+
+    text = json.dumps(datasette_metadata(fb, db.stem), ensure_ascii=False, indent=2) + "\n"
+    write_file(meta, text.encode("utf-8"))

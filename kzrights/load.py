@@ -2,16 +2,31 @@
 
 Answering a query never parses YAML: the first run after an edit reads and checks every
 file, compiles the fact base and its search index to plain data, and stores that with
-``marshal`` in the user cache dir, keyed by every fact file's path, size and mtime. Later
-runs load the cache in milliseconds. A stale or corrupt cache is rebuilt; a cache is
-written to a temporary file and renamed, so concurrent runs never see half of one.
+``marshal`` in the user cache dir. Later runs load the cache in milliseconds.
+
+The cache is never trusted blindly (see ``_read_cache``): it is read only from a folder that
+belongs to the user and that no one else may write, only from a regular file the user owns,
+of bounded size, and only after a checksum of its content matches; anything else is rebuilt
+with a one-line warning. It is keyed by every fact file's path, size, mtime, ctime and inode
+number: an edit that keeps the size and puts the mtime back still changes the ctime (which
+no user can set) and, when an editor saves by renaming, the inode. (Hashing every file's
+content instead would cost about 1 ms a query on this fact base and grow with it; the stat
+calls cost 0.1 ms.) It is written with ``safe_write``: whole, or not at all.
+
+Fact files are read as carefully: a folder reached through a link is followed (once: a link
+back up is not a loop), every file or folder that cannot be read is named, a file that is
+not a regular file (a FIFO called ``x.yaml``) is refused without being opened for long, and
+every YAML problem is ``FILE:LINE: problem``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import marshal
 import os
 import re
+import stat
+import sys
 import zlib
 from collections.abc import Iterable
 from pathlib import Path
@@ -37,7 +52,11 @@ SINGLE_FILES = (
     "passages.yaml",
 )
 REQUIRED_FILES = ("sources.yaml",)
-DATE_RE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+# ASCII digits only (\d would take ٢٠٢٠ and ２０２０), and \Z: $ would let a final newline through.
+DATE_RE = re.compile(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?\Z")
+MAX_FACT_FILE = 256 * 1024 * 1024  # a fact file is a few hundred KB; this only stops a runaway
+MAX_CACHE_FILE = 1024 * 1024 * 1024  # the cache of 100,000 claims is about 150 MB
+_O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 
 
 # --------------------------------------------------------------------------- locating
@@ -64,16 +83,60 @@ def find_facts_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
     return path
 
 
-def fact_files(root: Path) -> list[Path]:
-    """Every file the fact base is made of, in a stable order. Names starting with ``_``
-    (curators' scratch files) are skipped."""
-    files = [root / name for name in SINGLE_FILES if (root / name).is_file()]
+def _is_fact_file(name: str) -> bool:
+    return name.endswith((".yaml", ".yml")) and not name.startswith(("_", "."))
+
+
+def list_fact_files(root: Path) -> tuple[list[Path], list[Problem]]:
+    """Every file the fact base is made of, in a stable order, and a problem for every file
+    or folder that could not be looked at. Names starting with ``_`` (curators' scratch
+    files) or ``.`` (editors' lock and swap files) are skipped. Folders reached through a
+    symbolic link are followed, each real folder once, so a link back up ends there."""
+    problems: list[Problem] = []
+    files: list[Path] = []
+    for name in SINGLE_FILES:
+        path = root / name
+        if os.path.lexists(path):  # a link to nowhere is listed, to be reported when read
+            files.append(path)
     claims_dir = root / "claims"
+    if not os.path.lexists(claims_dir):
+        if files:
+            problems.append(Problem(str(claims_dir), 0, "missing: claims live in claims/<report>/<section>.yaml"))
+        return files, problems
+
+    def unreadable(exc: OSError) -> None:
+        problems.append(Problem(str(exc.filename or claims_dir), 0, f"cannot read folder: {exc.strerror}"))
+
+    seen: set[tuple[int, int]] = set()
+    try:
+        st = os.stat(claims_dir)
+        seen.add((st.st_dev, st.st_ino))
+    except OSError as exc:
+        return files, [*problems, Problem(str(claims_dir), 0, f"cannot read folder: {exc.strerror}")]
     found: list[str] = []
-    for dirpath, dirnames, filenames in os.walk(claims_dir):  # os.walk: a third of rglob's cost
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("_"))
-        found += [os.path.join(dirpath, f) for f in filenames if f.endswith((".yaml", ".yml")) and not f.startswith("_")]
-    return files + [Path(f) for f in sorted(found)]
+    # os.walk: a third of rglob's cost
+    for dirpath, dirnames, filenames in os.walk(claims_dir, onerror=unreadable, followlinks=True):
+        keep = []
+        for d in sorted(dirnames):
+            if d.startswith(("_", ".")):
+                continue
+            sub = os.path.join(dirpath, d)
+            try:
+                st = os.stat(sub)
+            except OSError as exc:
+                problems.append(Problem(sub, 0, f"cannot read folder: {exc.strerror}"))
+                continue
+            if (st.st_dev, st.st_ino) not in seen:  # a folder seen before (a link loop): once is enough
+                seen.add((st.st_dev, st.st_ino))
+                keep.append(d)
+        dirnames[:] = keep
+        found += [os.path.join(dirpath, f) for f in filenames if _is_fact_file(f)]
+    return files + [Path(f) for f in sorted(found)], problems
+
+
+def fact_files(root: Path) -> list[Path]:
+    """The files of ``list_fact_files``, for callers that report their problems by reading."""
+    return list_fact_files(root)[0]
 
 
 def schema_dir(root: Path) -> Path:
@@ -84,22 +147,51 @@ def schema_dir(root: Path) -> Path:
 # --------------------------------------------------------------------------- caching
 
 
+_warned = False
+
+
+def warn(message: str) -> None:
+    """One warning line on stderr, at most once a run (a damaged cache must not drown the answer)."""
+    global _warned
+    if _warned:
+        return
+    _warned = True
+    from .safe import clean
+
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        sys.stderr.write(f"kzrights: warning: {clean(message, one_line=True)}\n")
+
+
+def _stamp(st: os.stat_result) -> str:
+    """What tells an edited file from an unedited one, without reading it: size, mtime,
+    ctime (changed by any write, and settable by no one) and inode (a save by rename)."""
+    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}"
+
+
 def _schema_stamp(root: Path) -> str:
     """The schemas the files were checked against: a new schema means checking again."""
     d = schema_dir(root)
     stamps = []
-    for name in sorted(n for n in os.listdir(d) if n.endswith(".schema.json")):
-        st = os.stat(d / name)
-        stamps.append(f"{name}:{st.st_size}:{st.st_mtime_ns}")
-    return ";".join(stamps)
+    try:
+        for name in sorted(n for n in os.listdir(d) if n.endswith(".schema.json")):
+            stamps.append(f"{name}:{_stamp(os.stat(d / name))}")
+    except OSError as exc:
+        stamps.append(f"unreadable:{exc.errno}")  # reported when the schemas are loaded
+    return f"{d}:" + ";".join(stamps)
 
 
-def _fingerprint(root: Path, files: Iterable[Path]) -> str:
-    """Every fact file's path, size and mtime, as one string stored in the cache."""
+def _fingerprint(root: Path, files: Iterable[Path]) -> str | None:
+    """Every fact file's path and stamp, as one string stored with the cache; None when a
+    file cannot be looked at or is not a regular file (then reading reports it)."""
     parts = [f"{__version__}:{CACHE_FORMAT}:{os.path.realpath(root)}", _schema_stamp(root)]
     for f in files:
-        st = os.stat(f)
-        parts.append(f"{f}:{st.st_size}:{st.st_mtime_ns}")
+        try:
+            st = os.stat(f)
+        except OSError:
+            return None
+        if not stat.S_ISREG(st.st_mode):
+            return None
+        parts.append(f"{f}:{_stamp(st)}")
     return "\n".join(parts)
 
 
@@ -110,16 +202,115 @@ def cache_dir() -> Path | None:
     return Path(base) / "kzrights"
 
 
-def _cache_path(root: Path) -> Path | None:
+def _open_cache_dir() -> int | None:
+    """The cache folder, open (every later step goes through this descriptor, so the folder
+    checked is the folder used), or None: no cache, slower but never wrong.
+
+    Created 0700 when missing. A folder another user owns, or that others may write, could
+    hold a cache someone else planted: it is not used, with a warning.
+    """
     d = cache_dir()
     if d is None:
         return None
+    flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _O_CLOEXEC
+    try:
+        try:
+            fd = os.open(d, flags)
+        except FileNotFoundError:
+            os.makedirs(d, mode=0o700, exist_ok=True)
+            fd = os.open(d, flags)
+    except OSError:
+        return None  # cannot be made or opened (not writable, not a folder): run without
+    try:
+        st = os.fstat(fd)
+        why = None
+        if not stat.S_ISDIR(st.st_mode):
+            why = "is not a folder"
+        elif st.st_uid != os.geteuid():
+            why = "belongs to another user"
+        elif st.st_mode & 0o022:
+            why = "may be written by other users"
+        if why is None:
+            return fd
+    except OSError:
+        pass
+    os.close(fd)
+    warn(f"the cache folder {d} {why or 'cannot be checked'}, so it is not used (set {ENV_CACHE} to a folder of your own)")
+    return None
+
+
+def _cache_name(root: Path, kind: str) -> str:
     key = zlib.crc32(str(root.resolve()).encode())
-    return d / f"factbase-{key:08x}.marshal"
+    return f"{kind}-{key:08x}.cache"
 
 
-def _read_cache(path: Path | None, fingerprint: str) -> dict[str, Any] | None:
-    if path is None:
+# A cache file: MAGIC, the format (4 bytes), the key's length (4 bytes), the key (the
+# fingerprint, UTF-8), a CRC-32 of key and payload (4 bytes), the payload (marshal).
+# marshal.loads of crafted bytes can crash the interpreter, so it only ever sees a payload
+# whose checksum matched. The checksum is against damage (a crash mid-write, a bad disk):
+# whoever may write the file could recompute any unkeyed digest, so against other people
+# it is the ownership and permission checks that count. CRC-32 costs 0.35 ms for the
+# 1.7 MB cache; BLAKE2b cost 2 ms, SHA-256 2 ms plus 3 ms to import OpenSSL, on a query
+# that takes 60.
+_MAGIC = b"kzrights-cache\n\x00"
+_CHECK = 4
+
+
+def _checksum(*parts: bytes | memoryview) -> bytes:
+    crc = 0
+    for p in parts:
+        crc = zlib.crc32(p, crc)
+    return crc.to_bytes(_CHECK, "little")
+
+
+def _read_cache(dir_fd: int | None, name: str, key: str) -> dict[str, Any] | None:
+    """The cached data stored under ``key``, or None (missing, stale, or not to be trusted:
+    the last with a warning, and the file is replaced when the rebuilt data is written)."""
+    if dir_fd is None:
+        return None
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | _O_CLOEXEC  # never a link; a FIFO never blocks
+    try:
+        fd = os.open(name, flags, dir_fd=dir_fd)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        warn(f"the cache file {name} cannot be opened ({exc.strerror}); rebuilding it")
+        return None
+    try:
+        st = os.fstat(fd)
+        why = None
+        if not stat.S_ISREG(st.st_mode):
+            why = "is not a regular file"
+        elif st.st_uid != os.geteuid():
+            why = "belongs to another user"
+        elif st.st_size > MAX_CACHE_FILE:
+            why = "is too large"
+        if why:
+            warn(f"the cache file {name} {why}; rebuilding it")
+            return None
+        data = _read_exactly(fd, st.st_size)
+    except OSError as exc:
+        warn(f"the cache file {name} cannot be read ({exc.strerror}); rebuilding it")
+        return None
+    finally:
+        os.close(fd)
+    head = len(_MAGIC) + 8
+    if len(data) < head or not data.startswith(_MAGIC):
+        warn(f"the cache file {name} is damaged (not a kzrights cache); rebuilding it")
+        return None
+    view = memoryview(data)
+    fmt = int.from_bytes(view[len(_MAGIC) : len(_MAGIC) + 4], "little")
+    klen = int.from_bytes(view[len(_MAGIC) + 4 : head], "little")
+    if fmt != CACHE_FORMAT:
+        return None  # written by another version of kzrights: stale, not damaged
+    body = head + klen + _CHECK
+    if len(data) < body:
+        warn(f"the cache file {name} is damaged (cut short); rebuilding it")
+        return None
+    if view[head : head + klen] != key.encode("utf-8", "surrogateescape"):
+        return None  # stale: a fact file changed
+    if _checksum(view[head : head + klen], view[body:]) != view[head + klen : body]:
+        warn(f"the cache file {name} is damaged (its checksum does not match); rebuilding it")
         return None
     import gc
 
@@ -128,61 +319,88 @@ def _read_cache(path: Path | None, fingerprint: str) -> dict[str, Any] | None:
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        # loads(bytes), not load(file): load reads the file in small pieces, 5x slower.
-        data = marshal.loads(path.read_bytes())
-    except (OSError, EOFError, ValueError, TypeError):
-        return None
+        value = marshal.loads(view[body:])  # verified bytes, written by this user's kzrights
+    except (EOFError, ValueError, TypeError):
+        value = None
     finally:
         if was_enabled:
             gc.enable()
-    if not isinstance(data, dict) or data.get("fingerprint") != fingerprint:
+    if not isinstance(value, dict):
+        warn(f"the cache file {name} is damaged (unreadable data); rebuilding it")
         return None
-    return data
+    return value
 
 
-def _write_cache(path: Path | None, data: dict[str, Any]) -> None:
-    if path is None:
+def _read_exactly(fd: int, size: int) -> bytes:
+    """``size`` bytes from ``fd`` (os.read may return fewer at a time)."""
+    chunks = []
+    left = size
+    while left > 0:
+        chunk = os.read(fd, min(left, 1 << 30))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        left -= len(chunk)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def _write_cache(dir_fd: int | None, name: str, key: str, data: dict[str, Any]) -> None:
+    """Store ``data`` under ``key``: whole, or not at all (``safe_write``). Anything in the
+    way that is not a regular file (a FIFO, a link someone made) is removed first: the
+    folder is the user's own, checked. A failure only means no cache: slower, never wrong."""
+    if dir_fd is None:
         return
-    import tempfile
+    from .errors import UsageError
+    from .safe_write import write_file
 
+    k = key.encode("utf-8", "surrogateescape")
+    payload = marshal.dumps(data)
+    blob = b"".join((_MAGIC, CACHE_FORMAT.to_bytes(4, "little"), len(k).to_bytes(4, "little"), k, _checksum(k, payload), payload))
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".factbase-", suffix=".tmp")
         try:
-            with os.fdopen(fd, "wb") as fh:
-                marshal.dump(data, fh)
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
-    except OSError:
-        pass  # no cache is slower, never wrong
+            st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+            if not stat.S_ISREG(st.st_mode) and not stat.S_ISDIR(st.st_mode):
+                os.unlink(name, dir_fd=dir_fd)
+        except FileNotFoundError:
+            pass
+        # No fsync: a cache cut short by a crash fails its checksum and is rebuilt.
+        write_file(name, blob, dir_fd=dir_fd, mode=0o600, durable=False)
+    except (OSError, UsageError):
+        pass
 
 
 def load_compiled(explicit: str | os.PathLike[str] | None = None, use_cache: bool = True) -> dict[str, Any]:
-    """The compiled fact base as plain data (see ``compile_fact_base``)."""
+    """The compiled fact base as plain data (see ``compile_fact_base``).
+
+    ``use_cache=False`` (``validate``) reads and checks every file from scratch and then
+    writes the cache anew, so a damaged cache is repaired, never consulted.
+    """
+    global _warned
+    _warned = False  # at most one warning a load
     root = find_facts_dir(explicit)
-    files = fact_files(root)
-    if not files:
+    files, listing_problems = list_fact_files(root)
+    if not files and not listing_problems:
         raise FactBaseError([Problem(str(root), 0, "no fact files here (expected sources.yaml and claims/)")])
+    fingerprint = None if listing_problems else _fingerprint(root, files)
+    dir_fd = _open_cache_dir()
     try:
-        fingerprint = _fingerprint(root, files)
-    except OSError as exc:
-        raise FactBaseError([Problem(str(exc.filename or root), 0, f"cannot read: {exc.strerror}")]) from None
-    path = _cache_path(root) if use_cache else None
-    data = _read_cache(path, fingerprint)
-    if data is None:
-        # Rebuild. Files unchanged since the last good read come from the per-file cache,
-        # already parsed and checked; only the edited ones are parsed again.
-        units_path = path.with_name(path.name.replace("factbase-", "files-")) if path else None
-        units_key = f"{__version__}:{CACHE_FORMAT}:{_schema_stamp(root)}"
-        units = _read_cache(units_path, units_key) if units_path else None
-        raw = read_fact_base(root, files, (units or {}).get("files", {}))
-        _write_cache(units_path, {"fingerprint": units_key, "files": raw.pop("units")})
-        data = compile_fact_base(raw)
-        data["fingerprint"] = fingerprint
-        data["root"] = str(root)
-        _write_cache(path, data)
+        name = _cache_name(root, "factbase")
+        data = _read_cache(dir_fd, name, fingerprint) if use_cache and fingerprint else None
+        if data is None:
+            # Rebuild. Files unchanged since the last good read come from the per-file cache,
+            # already parsed and checked; only the edited ones are parsed again.
+            units_name = _cache_name(root, "files")
+            units_key = f"{__version__}:{CACHE_FORMAT}:{_schema_stamp(root)}"
+            units = _read_cache(dir_fd, units_name, units_key) if use_cache else None
+            raw = read_fact_base(root, files, (units or {}).get("files", {}), listing_problems)
+            _write_cache(dir_fd, units_name, units_key, {"files": raw.pop("units")})
+            data = compile_fact_base(raw)
+            data["root"] = str(root)
+            if fingerprint:
+                _write_cache(dir_fd, name, fingerprint, data)
+    finally:
+        if dir_fd is not None:
+            os.close(dir_fd)
     return data
 
 
@@ -192,12 +410,29 @@ def load_compiled(explicit: str | os.PathLike[str] | None = None, use_cache: boo
 _LOADER: Any = None
 
 
+def _short_tag(tag: str) -> str:
+    return "!!" + tag.rsplit(":", 1)[1] if tag.startswith("tag:yaml.org,2002:") else tag
+
+
+def _bad_value(node: Any, exc: BaseException) -> str:
+    """Why a value could not be built, in the words of a fact file's author."""
+    value = node.value if isinstance(node.value, str) else "this value"
+    shown = repr(value) if len(value) <= 60 else repr(value[:57] + "...")
+    tag = _short_tag(node.tag or "")
+    if tag == "!!timestamp":
+        return f'{value} is not a real date ({exc}); dates in fact files are quoted: "2020-06-06"'
+    detail = "" if isinstance(exc, KeyError) else f" ({exc})"
+    return f"cannot read {shown} as {tag}{detail}"
+
+
 def _yaml_loader() -> Any:
     """libyaml's safe loader when present, noting duplicate keys as it builds each mapping
-    (PyYAML would silently keep the last value)."""
+    (PyYAML would silently keep the last value), and turning every failure to build a value
+    (an impossible date, ``!!int abc``, a list as a key) into a located YAML error."""
     global _LOADER
     if _LOADER is None:
         import yaml
+        from yaml.constructor import ConstructorError
 
         base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -206,9 +441,24 @@ def _yaml_loader() -> Any:
                 super().__init__(stream)
                 self.duplicates: list[tuple[int, str]] = []
 
+            def construct_object(self, node: Any, deep: bool = False) -> Any:
+                try:
+                    return super().construct_object(node, deep)
+                except yaml.YAMLError:
+                    raise
+                except RecursionError:
+                    raise ConstructorError(None, None, "nested too deeply", node.start_mark) from None
+                except Exception as exc:  # whatever a constructor raises: ValueError, KeyError, ...
+                    raise ConstructorError(None, None, _bad_value(node, exc), node.start_mark) from None
+
             def construct_mapping(self, node: Any, deep: bool = False) -> Any:
-                seen: set[Any] = set()
+                seen: set[str] = set()
                 for key_node, _ in node.value:
+                    if not isinstance(key_node, yaml.ScalarNode):
+                        kind = "a list" if isinstance(key_node, yaml.SequenceNode) else "a mapping"
+                        raise ConstructorError(
+                            None, None, f"a key must be a plain name, not {kind} (`? [a, b]`)", key_node.start_mark
+                        )
                     key = key_node.value
                     if key in seen:
                         self.duplicates.append(
@@ -221,6 +471,53 @@ def _yaml_loader() -> Any:
     return _LOADER
 
 
+def _reused_node(root: Any) -> Any:
+    """The first node that appears twice in the tree (an anchor ``&a`` used again by an alias
+    ``*a``), or None. Fact files write every value out: an alias can multiply a small file
+    into one too large to check (a "billion laughs")."""
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            return node
+        seen.add(id(node))
+        if isinstance(node.value, list):
+            for item in node.value:
+                if isinstance(item, tuple):
+                    stack.extend(item)
+                else:
+                    stack.append(item)
+    return None
+
+
+def _read_regular(path: Path, display: str) -> tuple[bytes | None, os.stat_result | None, Problem | None]:
+    """A fact file's bytes and the stat of what was read, or the problem. Only a regular file
+    is read: it is opened without blocking (a FIFO called ``x.yaml`` would hang ``open``) and
+    checked by its descriptor before a byte is read."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | _O_CLOEXEC)
+    except FileNotFoundError:
+        if os.path.lexists(path):  # a link to nowhere
+            return None, None, Problem(display, 0, "cannot read: No such file or directory")
+        return None, None, Problem(display, 0, "was removed while kzrights was reading the fact base; run again")
+    except OSError as exc:
+        return None, None, Problem(display, 0, f"cannot read: {exc.strerror}")
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            from .safe_write import kind_of
+
+            return None, st, Problem(display, 0, f"is {kind_of(st.st_mode)}, not a regular file; fact files must be files")
+        if st.st_size > MAX_FACT_FILE:
+            return None, st, Problem(display, 0, f"is {st.st_size >> 20} MB; a fact file may be at most {MAX_FACT_FILE >> 20} MB")
+        return _read_exactly(fd, st.st_size), st, None
+    except OSError as exc:
+        return None, None, Problem(display, 0, f"cannot read: {exc.strerror}")
+    finally:
+        os.close(fd)
+
+
 class _Doc:
     """One parsed YAML file, with the line of any value found from its node tree on demand
     (only a file with a problem needs lines)."""
@@ -231,28 +528,32 @@ class _Doc:
         self.data = data
         self.node = node
         self.source = source  # to parse again for lines when the data came from the cache
+        self._index: dict[int, dict[str, tuple[int, Any]]] = {}
 
     def line(self, path: tuple[Any, ...]) -> int:
         import yaml
 
         if self.node is None and self.source is not None:
-            loader = _yaml_loader()(self.source.read_text(encoding="utf-8"))
-            try:
-                self.node = loader.get_single_node()
-            finally:
-                loader.dispose()
+            source, self.source = self.source, None  # one try: a file that changed since has no lines
+            raw, _, _ = _read_regular(source, self.file)
+            if raw is not None:
+                loader = _yaml_loader()(raw.decode("utf-8", "replace"))
+                try:
+                    self.node = loader.get_single_node()
+                except yaml.YAMLError:
+                    self.node = None
+                finally:
+                    loader.dispose()
         node = self.node
         if node is None:
-            return 1
+            return 0
         line = node.start_mark.line + 1
         for elem in path:
             if isinstance(node, yaml.MappingNode):
-                for key_node, value_node in node.value:
-                    if key_node.value == elem:
-                        line, node = key_node.start_mark.line + 1, value_node
-                        break
-                else:
+                found = self._keys(node).get(elem) if isinstance(elem, str) else None
+                if found is None:
                     return line
+                line, node = found
             elif isinstance(node, yaml.SequenceNode) and isinstance(elem, int) and 0 <= elem < len(node.value):
                 node = node.value[elem]
                 line = node.start_mark.line + 1
@@ -260,17 +561,30 @@ class _Doc:
                 return line
         return line
 
+    def _keys(self, node: Any) -> dict[str, tuple[int, Any]]:
+        """A mapping node's keys -> (line, value node), the first of repeated keys; built once
+        a node, so locating every one of many problems in one mapping takes linear time."""
+        index = self._index.get(id(node))
+        if index is None:
+            index = {}
+            for key_node, value_node in node.value:
+                if isinstance(key_node.value, str):
+                    index.setdefault(key_node.value, (key_node.start_mark.line + 1, value_node))
+            self._index[id(node)] = index
+        return index
+
     def problem(self, path: tuple[Any, ...], message: str) -> Problem:
         return Problem(self.file, self.line(path), message)
 
 
-def read_yaml(path: Path, display: str) -> tuple[_Doc | None, list[Problem]]:
+def read_yaml(path: Path, display: str, raw: bytes | None = None) -> tuple[_Doc | None, list[Problem]]:
+    """Parse one fact file (``raw``: its bytes, already read); every problem located."""
     import yaml
 
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        return None, [Problem(display, 0, f"cannot read: {exc.strerror}")]
+    if raw is None:
+        raw, _, problem = _read_regular(path, display)
+        if raw is None:
+            return None, [problem] if problem else []
     if raw.startswith(b"\xef\xbb\xbf"):
         return None, [Problem(display, 1, "starts with a byte-order mark (BOM); save it as UTF-8 without BOM")]
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -284,16 +598,22 @@ def read_yaml(path: Path, display: str) -> tuple[_Doc | None, list[Problem]]:
     try:
         # One parse: the node tree gives the lines, the same tree is then constructed.
         node = loader.get_single_node()
+        reused = _reused_node(node) if node is not None and "&" in text else None
+        if reused is not None:
+            line = reused.start_mark.line + 1
+            return None, [Problem(display, line, "malformed YAML: an anchor (&) used again by an alias (*); write the value out")]
         data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 0
         what = (exc.problem or "malformed YAML").strip()
-        if "could not determine a constructor" in what or "tag" in what:
+        if "could not determine a constructor" in what:
             what = f"{what} (tags that build objects are not allowed in fact files)"
         return None, [Problem(display, line, f"malformed YAML: {what}")]
     except yaml.YAMLError as exc:
         return None, [Problem(display, 0, f"malformed YAML: {exc}")]
+    except RecursionError:
+        return None, [Problem(display, 0, "malformed YAML: nested too deeply")]
     finally:
         loader.dispose()
     problems = [Problem(display, ln, msg) for ln, msg in loader.duplicates]
@@ -303,18 +623,40 @@ def read_yaml(path: Path, display: str) -> tuple[_Doc | None, list[Problem]]:
     return _Doc(display, data, node), problems
 
 
-def _load_schemas(root: Path) -> dict[str, dict[str, Any]]:
+SCHEMAS = ("claims", "people", "organizations", "places", "topics", "sources", "ratings", "vocabulary", "passages")
+
+
+def _load_schemas(root: Path) -> tuple[dict[str, dict[str, Any]], list[Problem]]:
+    """The JSON Schemas the files are checked against (the fact base's own ``schema/``, else
+    the packaged ones), and a problem for each that is missing or broken."""
     import json
 
     d = schema_dir(root)
-    out = {}
-    for name in ("claims", "people", "organizations", "places", "topics", "sources", "ratings", "vocabulary", "passages"):
+    out: dict[str, dict[str, Any]] = {}
+    problems: list[Problem] = []
+    for name in SCHEMAS:
         path = d / f"{name}.schema.json"
         if not path.is_file():  # a fact base with its own schemas from before this file existed
             path = packaged_facts_dir() / "schema" / f"{name}.schema.json"
-        with open(path, encoding="utf-8") as fh:
-            out[name] = json.load(fh)
-    return out
+        raw, _, problem = _read_regular(path, str(path))
+        if raw is None:
+            if problem is None or "No such file" in problem.message or "was removed" in problem.message:
+                problem = Problem(str(path), 0, "missing: the schema the fact files are checked against")
+            problems.append(problem)
+            continue
+        try:
+            schema = json.loads(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            problems.append(Problem(str(path), 0, "is not valid UTF-8; save it as UTF-8"))
+            continue
+        except ValueError as exc:
+            problems.append(Problem(str(path), getattr(exc, "lineno", 0), f"is not valid JSON: {getattr(exc, 'msg', exc)}"))
+            continue
+        if not isinstance(schema, dict):
+            problems.append(Problem(str(path), 1, "must be a JSON object (a JSON Schema)"))
+            continue
+        out[name] = schema
+    return out, problems
 
 
 def _valid_date(value: str) -> str | None:
@@ -332,20 +674,26 @@ def _valid_date(value: str) -> str | None:
     return None
 
 
-def read_fact_base(root: Path, files: list[Path], units: dict[str, Any] | None = None) -> dict[str, Any]:
+def read_fact_base(
+    root: Path, files: list[Path], units: dict[str, Any] | None = None, listing_problems: Iterable[Problem] = ()
+) -> dict[str, Any]:
     """Read and check every file; raise ``FactBaseError`` listing all problems found.
 
     ``units`` holds files read before (path -> stamp, data, per-claim search terms); a
-    file whose size and mtime still match is not parsed or schema-checked again. The
-    result's ``units`` are the files that passed the per-file checks, for next time.
+    file whose stamp (size, mtime, ctime, inode) still matches is not parsed or
+    schema-checked again. The result's ``units`` are the files that passed the per-file
+    checks, for next time. ``listing_problems`` are those found while listing the files
+    (``list_fact_files``): they are reported with the rest.
     """
-    from .schema import check
+    from .schema import SchemaError, check
     from .search import claim_terms
 
     units = units or {}
     new_units: dict[str, Any] = {}
-    problems: list[Problem] = []
-    schemas = _load_schemas(root)
+    problems: list[Problem] = list(listing_problems)
+    schemas, schema_problems = _load_schemas(root)
+    if schema_problems:  # nothing can be checked without them
+        raise FactBaseError(problems + schema_problems)
     docs: dict[str, _Doc] = {}
     claim_docs: list[_Doc] = []
 
@@ -356,6 +704,8 @@ def read_fact_base(root: Path, files: list[Path], units: dict[str, Any] | None =
             return str(p)
 
     unread: set[str] = set()  # kinds with a file that could not be read at all
+    if problems:
+        unread.add("claims")  # a claims folder that could not be listed: links to its claims are not errors
     refused_records: set[tuple[Any, ...]] = set()  # (doc, list key, index) the schema refused
     terms: dict[int, list[Any]] = {}  # id(doc) -> per-claim search terms
     lines_of: dict[int, list[int]] = {}  # id(doc) -> each claim's line
@@ -363,10 +713,12 @@ def read_fact_base(root: Path, files: list[Path], units: dict[str, Any] | None =
         is_claims = f.parent != root
         kind = "claims" if is_claims else f.stem
         key = f.relative_to(root).as_posix()
-        st = f.stat()
-        stamp = f"{st.st_size}:{st.st_mtime_ns}"
         unit = units.get(key)
-        if unit is not None and unit[0] == stamp:
+        try:
+            st: os.stat_result | None = os.stat(f)
+        except OSError:
+            st = None  # reading reports why
+        if unit is not None and st is not None and stat.S_ISREG(st.st_mode) and unit[0] == _stamp(st):
             doc: _Doc | None = _Doc(rel(f), unit[1], None, f)
             assert doc is not None
             if is_claims:
@@ -374,7 +726,12 @@ def read_fact_base(root: Path, files: list[Path], units: dict[str, Any] | None =
                 lines_of[id(doc)] = unit[3]
             new_units[key] = unit
         else:
-            doc, probs = read_yaml(f, rel(f))
+            raw, st, problem = _read_regular(f, rel(f))
+            if raw is None or st is None:
+                problems += [problem] if problem else []
+                unread.add(kind)
+                continue
+            doc, probs = read_yaml(f, rel(f), raw)
             problems += probs
             if doc is None:
                 unread.add(kind)
@@ -384,8 +741,12 @@ def read_fact_base(root: Path, files: list[Path], units: dict[str, Any] | None =
                 problems.append(
                     doc.problem((), f"must be a mapping with the key(s) {', '.join(schemas[kind].get('required', []))}")
                 )
+                unread.add(kind)
                 continue
-            found = check(doc.data, schemas[kind])
+            try:
+                found = check(doc.data, schemas[kind])
+            except SchemaError as exc:
+                raise FactBaseError([*problems, Problem(str(schema_dir(root) / f"{kind}.schema.json"), 0, str(exc))]) from None
             for bad_path, msg in found:
                 dotted = ".".join(str(p) for p in bad_path)
                 problems.append(doc.problem(bad_path, f"{dotted}: {msg}" if dotted else msg))
@@ -393,7 +754,7 @@ def read_fact_base(root: Path, files: list[Path], units: dict[str, Any] | None =
             if not found and not probs:
                 derived = [claim_terms(c["claim"]) for c in doc.data["claims"]] if is_claims else []
                 claim_lines = [doc.line(("claims", i)) for i in range(len(derived))]
-                new_units[key] = [stamp, doc.data, derived, claim_lines]
+                new_units[key] = [_stamp(st), doc.data, derived, claim_lines]
                 terms[id(doc)] = derived
                 lines_of[id(doc)] = claim_lines
         if is_claims:
@@ -404,6 +765,35 @@ def read_fact_base(root: Path, files: list[Path], units: dict[str, Any] | None =
     for name in REQUIRED_FILES:
         if name.removesuffix(".yaml") not in docs and not any(p.file.endswith(name) for p in problems):
             problems.append(Problem(rel(root / name), 0, "missing: every fact base needs it"))
+    if "sources" not in docs:
+        unread.add("sources")  # reported above: no "unknown report" for every claim file
+    # A missing entity file is one problem, not one per claim that names an id from it.
+    for kind, field, what in (
+        ("people", "people", "person"),
+        ("organizations", "organizations", "organisation"),
+        ("places", "places", "place"),
+        ("topics", "topics", "topic"),
+    ):
+        if kind in docs or kind in unread:
+            continue
+        named = {
+            ref
+            for d in claim_docs
+            for c in (d.data.get("claims") if isinstance(d.data.get("claims"), list) else [])
+            if isinstance(c, dict) and isinstance(c.get(field), list)
+            for ref in c[field]
+            if isinstance(ref, str)
+        }
+        if named:
+            example = sorted(named)[0]
+            problems.append(
+                Problem(
+                    rel(root / f"{kind}.yaml"),
+                    0,
+                    f"missing, yet claims name {len(named)} {what} id(s) from it (e.g. '{example}')",
+                )
+            )
+            unread.add(kind)
 
     # The checks below look across files. They skip the records the schema already
     # refused (those problems are reported above), so every problem is listed once.
@@ -460,7 +850,9 @@ def read_fact_base(root: Path, files: list[Path], units: dict[str, Any] | None =
         if not isinstance(rep, str) or not isinstance(section, str) or not isinstance(doc.data.get("claims"), list):
             continue
         report = reports.get(rep)
-        if report is None:
+        if report is None and "sources" in unread:
+            pass  # sources.yaml is missing or unreadable: reported once, above
+        elif report is None:
             problems.append(doc.problem(("report",), f"unknown report '{rep}' (known: {', '.join(sorted(reports))})"))
         elif section not in report["sections"]:
             problems.append(doc.problem(("section",), f"report '{rep}' has no section '{section}'"))
@@ -535,13 +927,16 @@ def read_fact_base(root: Path, files: list[Path], units: dict[str, Any] | None =
             links[c["id"]][target] = link
             links[target].setdefault(c["id"], {**link, "id": c["id"]})
 
-    vocabulary = _check_vocabulary(items("vocabulary", "concepts"), docs.get("vocabulary"), entities["topics"], problems)
-    passages = _check_passages(items("passages", "passages"), docs.get("passages"), reports, problems)
+    topics_known = None if "topics" in unread else entities["topics"]
+    vocabulary = _check_vocabulary(items("vocabulary", "concepts"), docs.get("vocabulary"), topics_known, problems)
+    passage_records = [] if "sources" in unread else items("passages", "passages")
+    passages = _check_passages(passage_records, docs.get("passages"), reports, problems)
 
     ratings = []
     for i, r in items("ratings", "ratings"):
-        if r["report"] not in reports:
+        if r["report"] not in reports and "sources" not in unread:
             problems.append(docs["ratings"].problem(("ratings", i, "report"), f"unknown report '{r['report']}'"))
+        problems += _check_rating(docs["ratings"], i, r)
         ratings.append(r)
     if problems:
         raise FactBaseError(problems)
@@ -556,6 +951,32 @@ def read_fact_base(root: Path, files: list[Path], units: dict[str, Any] | None =
         "passages": passages,
         "units": new_units,
     }
+
+
+def _check_rating(doc: _Doc, i: int, r: dict[str, Any]) -> list[Problem]:
+    """A rating's scale runs upwards and holds its scores (the schema has made them finite
+    numbers): a bar is drawn from them."""
+    scale = r.get("scale") or {}
+    lo, hi = scale.get("min", 1), scale.get("max", 7)
+    if not lo < hi:
+        return [doc.problem(("ratings", i, "scale"), f"scale: min {lo:g} must be below max {hi:g}")]
+    out = []
+    scores: list[tuple[tuple[Any, ...], str, Any]] = [(("democracy_score",), "democracy_score", r["democracy_score"])]
+    previous = r.get("previous") or {}
+    if isinstance(previous.get("democracy_score"), (int, float)):
+        scores.append((("previous", "democracy_score"), "previous.democracy_score", previous["democracy_score"]))
+    scores += [(("categories", j, "score"), f"categories.{j}.score", c["score"]) for j, c in enumerate(r["categories"])]
+    for path, name, value in scores:
+        if not lo <= value <= hi:
+            out.append(doc.problem(("ratings", i, *path), f"{name}: {value:g} is outside the scale {lo:g} to {hi:g}"))
+    for path, name in (
+        (("democracy_percentage",), "democracy_percentage"),
+        (("previous", "democracy_percentage"), "previous.democracy_percentage"),
+    ):
+        value = r.get(path[0]) if len(path) == 1 else previous.get(path[1])
+        if isinstance(value, (int, float)) and not 0 <= value <= 100:
+            out.append(doc.problem(("ratings", i, *path), f"{name}: {value:g} is not a percentage (0 to 100)"))
+    return out
 
 
 def _check_passages(
@@ -592,12 +1013,12 @@ def text_fragment(start: str, end: str) -> str:
     return "#:~:text=" + enc(start) + (f",{enc(end)}" if end else "")
 
 
-_LATIN_TERM = re.compile(r"^[A-Za-z0-9 '’.,&/()+-]+$")
-_CYRILLIC_TERM = re.compile(r"^[\u0400-\u04ff0-9 '’.,()-]+$")
+_LATIN_TERM = re.compile(r"[A-Za-z0-9 '’.,&/()+-]+\Z")
+_CYRILLIC_TERM = re.compile(r"[\u0400-\u04ff0-9 '’.,()-]+\Z")
 
 
 def _check_vocabulary(
-    concepts: list[tuple[int, dict[str, Any]]], doc: _Doc | None, topics: dict[str, Any], problems: list[Problem]
+    concepts: list[tuple[int, dict[str, Any]]], doc: _Doc | None, topics: dict[str, Any] | None, problems: list[Problem]
 ) -> list[dict[str, Any]]:
     """The search vocabulary: concept ids unique, topics known, each language's terms in its
     script, no term given twice in one concept."""
@@ -609,7 +1030,7 @@ def _check_vocabulary(
             problems.append(doc.problem(("concepts", i, "id"), f"duplicate concept id '{c['id']}'"))
         seen.add(c["id"])
         for j, t in enumerate(c.get("topics") or []):
-            if t not in topics:
+            if topics is not None and t not in topics:  # None: topics.yaml is missing, reported once
                 problems.append(doc.problem(("concepts", i, "topics", j), f"unknown topic id '{t}'"))
         for lang, pattern, script in (
             ("en", _LATIN_TERM, "Latin"),

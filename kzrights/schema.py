@@ -10,11 +10,19 @@ for no gain on files this small.
 
 from __future__ import annotations
 
+import math
 import re
 from functools import lru_cache
 from typing import Any
 
 Path = tuple[str | int, ...]
+# Integers a fact file may hold: what SQLite (the export) and JSON readers take exactly.
+INT_LIMIT = 2**63 - 1
+
+
+class SchemaError(ValueError):
+    """A schema file that cannot be applied (an unknown type name, a broken pattern)."""
+
 
 _TYPES: dict[str, tuple[type, ...]] = {
     "object": (dict,),
@@ -29,12 +37,39 @@ _TYPES: dict[str, tuple[type, ...]] = {
 
 @lru_cache(maxsize=256)
 def _regex(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
+    """A JSON Schema pattern (ECMA-262) as a Python regex with the same meaning: ``\\d`` and
+    ``\\w`` are ASCII (``re.ASCII``), and ``$`` is the end of the text, not the place
+    before a final newline (``\\Z``)."""
+    try:
+        return re.compile(_ecma_dollars(pattern), re.ASCII)
+    except re.error as exc:
+        raise SchemaError(f"pattern {pattern!r} is not a regular expression: {exc}") from None
+
+
+def _ecma_dollars(pattern: str) -> str:
+    """Every ``$`` that is an anchor (not escaped, not in a character class) as ``\\Z``."""
+    out = []
+    i, in_class = 0, False
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\":
+            out.append(pattern[i : i + 2])
+            i += 2
+            continue
+        if ch == "[":
+            in_class = True
+        elif ch == "]":
+            in_class = False
+        out.append("\\Z" if ch == "$" and not in_class else ch)
+        i += 1
+    return "".join(out)
 
 
 def _type_ok(value: Any, name: str) -> bool:
     if isinstance(value, bool) and name in ("integer", "number"):
         return False
+    if name not in _TYPES:
+        raise SchemaError(f"unknown type {name!r}")
     return isinstance(value, _TYPES[name])
 
 
@@ -53,9 +88,18 @@ def _describe(value: Any) -> str:
 
 
 def check(value: Any, schema: dict[str, Any], path: Path = ()) -> list[tuple[Path, str]]:
-    """Every ``(path, message)`` for the ways ``value`` breaks ``schema`` (empty when valid)."""
+    """Every ``(path, message)`` for the ways ``value`` breaks ``schema`` (empty when valid).
+
+    Whatever the schema says, a number must be finite (no ``.nan``, ``.inf``) and an
+    integer must fit in 64 bits. ``SchemaError`` when the schema itself cannot be applied.
+    """
     out: list[tuple[Path, str]] = []
-    _check(value, schema, path, out)
+    try:
+        _check(value, schema, path, out)
+    except SchemaError:
+        raise
+    except (TypeError, KeyError, AttributeError, ValueError, re.error) as exc:
+        raise SchemaError(f"cannot be applied: {type(exc).__name__}: {exc}") from None
     return out
 
 
@@ -69,6 +113,12 @@ def _check(value: Any, schema: dict[str, Any], path: Path, out: list[tuple[Path,
                 _check(value, fitting[0], path, out)
             else:
                 out.append((path, f"has the wrong type: {_describe(value)}"))
+        return
+    if isinstance(value, float) and not math.isfinite(value):
+        out.append((path, f"must be a finite number, not {value}"))
+        return
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > INT_LIMIT:
+        out.append((path, f"is too large a number ({len(str(abs(value)))} digits); the limit is {INT_LIMIT}"))
         return
     expected = schema.get("type")
     if expected is not None:
@@ -107,10 +157,22 @@ def _check(value: Any, schema: dict[str, Any], path: Path, out: list[tuple[Path,
             for i, item in enumerate(value):
                 _check(item, items, (*path, i), out)
         if schema.get("uniqueItems"):
-            seen: list[Any] = []
+            seen: set[Any] = set()  # a set, not a list: a long list is checked in linear time
             for i, item in enumerate(value):
-                if item in seen:
+                key = _hashable(item)
+                if key in seen:
                     out.append(((*path, i), f"repeats {item!r}"))
-                seen.append(item)
+                seen.add(key)
     elif isinstance(value, (int, float)) and not isinstance(value, bool) and "minimum" in schema and value < schema["minimum"]:
         out.append((path, f"must be at least {schema['minimum']}, not {value}"))
+
+
+def _hashable(value: Any) -> Any:
+    """A key equal for equal JSON values (lists and mappings included), to find repeats."""
+    if isinstance(value, dict):
+        return ("{", frozenset((k, _hashable(v)) for k, v in value.items()))
+    if isinstance(value, list):
+        return ("[", tuple(_hashable(v) for v in value))
+    if isinstance(value, bool):
+        return ("b", value)  # true is not 1 in JSON
+    return value

@@ -195,7 +195,10 @@ def test_no_claim_opens_with_its_own_reports_attribution(fb: FactBase) -> None:
 
 def test_few_claims_name_their_own_report(fb: FactBase) -> None:
     """Attribution stays only where it carries information (a rating, the report's own judgement)."""
-    names = {"fpc-2021": re.compile(r"\bFPC\b|Foreign Policy Centre"), "nit-2021": re.compile(r"Nations in Transit|Freedom House")}
+    names = {
+        "fpc-2021": re.compile(r"\bFPC\b|Foreign Policy Centre"),
+        "nit-2021": re.compile(r"Nations in Transit|Freedom House"),
+    }
     claims = fb.all_claims()
     naming = [c.id for c in claims if names[c.report].search(c.claim)]
     assert len(naming) <= 0.15 * len(claims), (len(naming), naming[:20])

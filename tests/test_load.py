@@ -271,12 +271,14 @@ def test_a_new_schema_checks_every_file_again(run, mini: Path) -> None:
 
 def test_corrupt_cache_is_rebuilt(run, mini: Path, _own_cache: Path) -> None:
     assert run("search", "Mamai", "--facts", str(mini)).exit_code == 0
-    files = list(Path(_own_cache).glob("factbase-*.marshal"))
+    files = list(Path(_own_cache).glob("factbase-*.cache"))
     assert len(files) == 1
     files[0].write_bytes(b"\x00garbage")
     r = run("search", "Mamai", "--json", "--facts", str(mini))
-    assert r.exit_code == 0 and r.stderr == ""
+    assert r.exit_code == 0
+    assert r.stderr == f"kzrights: warning: the cache file {files[0].name} is damaged (not a kzrights cache); rebuilding it\n"
     assert files[0].read_bytes() != b"\x00garbage"
+    assert run("search", "Mamai", "--json", "--facts", str(mini)).stderr == ""  # repaired
 
 
 def test_cache_lives_in_the_user_cache_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
