@@ -14,6 +14,7 @@ Only the module-level stemmer objects are cached; each is made on first use.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -55,9 +56,39 @@ _OWN_STEMS = {
         "presidency": "presidency presidencies",
         "activism": "activism",
         "execution": "execution executions executed",
+        "follower": "follower followers",
+        "influencer": "influencer influencers",
+        "financier": "financier financiers",
+        "legality": "legality lawfulness",
+        "openly": "openly",
+        "legislator": "legislator legislators",
+        "hospitality": "hospitality",
+        "apartment": "apartment apartments",
+        "nominal": "nominal nominally",
+        "declarative": "declarative",
+        "succession": "succession",
+        "celebrity": "celebrity celebrities",
+        "medic": "medic medics",
+        "medication": "medication medications",
+        "minors": "minors",
+        "foreigner": "foreigner foreigners",
+        "protestant": "protestant protestants",
+        "extremely": "extremely",
+        "fundamentalism": "fundamentalism fundamentalist fundamentalists",
+        "offensive": "offensive",
+        "campaigner": "campaigner campaigners",
+        "commentator": "commentator commentators",
+        "credibility": "credibility",
+        "substantiated": "substantiated unsubstantiated",
+        "accession": "accession",
+        "victorious": "victorious",
+        "liberties": "liberties",
+        "capitalism": "capitalism",
+        "believer": "believer believers",
     }.items()
 }
 OWN_STEMS = {word: stem for stem, words in _OWN_STEMS.items() for word in words}
+_IZE = re.compile(r"iz(ation|ations|ed|ing|es|e)$")
 
 
 @lru_cache(maxsize=65536)
@@ -65,6 +96,8 @@ def english_stem(word: str) -> str:
     """Porter2 stem of a normalised (lower-case ASCII) English word: detained -> detain."""
     if not word.isalpha() or len(word) <= 3:
         return word
+    # American -ize spellings stem as the British -ise ones (privatization ~ privatisation)
+    word = _IZE.sub(lambda m: "is" + m.group(1), word) if len(word) > 6 else word
     return OWN_STEMS.get(word) or str(_stemmer("english").stemWord(word))
 
 

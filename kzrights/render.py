@@ -67,7 +67,9 @@ def claim_dict(fb: FactBase, claim: Claim, hit: Hit | None = None) -> dict[str, 
     if hit is not None:
         out["score"] = hit.score
         out["matched"] = {"field": hit.match.field, "via": hit.match.via, "form": hit.match.form} if hit.match else None
-        out["match"] = "full" if hit.full else "partial"
+        # full: holds every content word; near: an answer that lacks one common word of a long
+        # query (the all-but-one tier); partial: not an answer (only with --partial)
+        out["match"] = "full" if hit.full else ("near" if hit.tier > 0 else "partial")
         if not hit.full:
             out["lacks"] = list(hit.missing)
     return out

@@ -158,9 +158,6 @@ def _build_concepts(
     term_of: list[dict[int, str]] = []
     for ci, c in enumerate(concepts):
         held: dict[int, str] = {}
-        for topic in c["topics"]:
-            for pos in by_tag.get(f"topic:{topic}", []):
-                held.setdefault(pos, f"topic {topic}")
         for term in c["en"]:
             norm = normalize_text(term)
             if not norm:
@@ -178,6 +175,11 @@ def _build_concepts(
                 if len(run) == 1 or _holds_run(stem_seqs[pos], run):
                     held.setdefault(pos, term)
         # words split at hyphens as a query's are (зорлық-зомбылық is two words in both)
+        # a claim tagged with the concept's topic holds it too, but a claim that says one of
+        # its words keeps that word (it weighs more than the tag: see Searcher._give_concept)
+        for topic in c["topics"]:
+            for pos in by_tag.get(f"topic:{topic}", []):
+                held.setdefault(pos, f"topic {topic}")
         for term in c["ru"]:
             key = " ".join(russian_stem(w) for w in re.findall(r"\w+", term.lower()))
             if key and ci not in ru_keys.setdefault(key, []):
@@ -784,8 +786,9 @@ class Searcher:
                 return False
         p = next(p for p in content if q.words[p].raw == lacks[0])
         word = q.words[p].norm
-        # a word the reports use (or a typo of one: "registraton"); never a name
-        known = bool(credit[p])
+        # a word the reports use (or a typo of one: "registraton"), found in the claims as a
+        # word, not only as a synonym of one; never a name
+        known = any(c[2] in ("word", "stem", "prefix", "fuzzy") for c in credit[p].values())
         return known and word.isalpha() and fold_word(word) not in self.name_words
 
     @staticmethod

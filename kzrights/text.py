@@ -146,7 +146,7 @@ _FOLDS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"(?:iy|yi|ii|y)$", "i"),  # Mamay / Mamai, Yevgeniy / Yevgeny
     )
 )
-_DOUBLES = re.compile(r"(.)\1+")  # Kassym / Kasym
+_DOUBLES = re.compile(r"([^\W\d])\1+")  # Kassym / Kasym; letters only: 2011 and 1000 stay as they are
 
 
 @lru_cache(maxsize=65536)

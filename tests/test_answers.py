@@ -226,3 +226,18 @@ def test_a_decade_finds_claims_with_years_in_it(vocab_mini: Path) -> None:
     found = {h.claim.id for h in fb.answer("journalists attacked in the 2020s").hits}
     assert "a-med-02-journalists-attacked" in found
     assert not fb.answer("journalists attacked in the 1990s").hits
+
+
+def test_an_all_but_one_answer_is_labelled_near(run, vocab_mini: Path) -> None:
+    """A claim tagged with the person the query names, holding all its words but one common
+    word the reports use elsewhere, answers (exit 0) and says which word it lacks."""
+    r = run("search", "Mamay detained journalists", "--json", "--facts", str(vocab_mini))
+    assert r.exit_code == 0, r.stderr
+    top = _json(r)[0]
+    assert (top["id"], top["match"], top["lacks"]) == ("b-cs-02-mamay-detained", "near", ["journalists"])
+
+
+def test_a_word_no_claim_holds_is_never_the_one_an_answer_lacks(run, vocab_mini: Path) -> None:
+    r = run("search", "Mamay detained elephants", "--json", "--facts", str(vocab_mini))
+    assert r.exit_code == 1
+    assert _json(r) == []
