@@ -55,7 +55,7 @@ _OWN_STEMS = {
         "governance": "governance",
         "presidency": "presidency presidencies",
         "activism": "activism",
-        "execution": "execution executions executed",
+        "execution": "execution executions executed execute executes executing",
         "follower": "follower followers",
         "influencer": "influencer influencers",
         "financier": "financier financiers",

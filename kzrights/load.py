@@ -39,7 +39,7 @@ from .text import normalize_text
 
 ENV_FACTS = "KZRIGHTS_FACTS"
 ENV_CACHE = "KZRIGHTS_CACHE_DIR"
-CACHE_FORMAT = 28  # bump when the compiled layout changes
+CACHE_FORMAT = 29  # bump when the compiled layout changes
 
 SINGLE_FILES = (
     "sources.yaml",

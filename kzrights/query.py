@@ -30,6 +30,7 @@ STOPWORDS = frozenset(
     also has have had having do does did doing done will would can could should may might must shall s
     i me my we us our you your any some all each every other own same very just only more most
     someone somebody anyone anybody something anything ever even still yet get got whole entire
+    cannot t d ll ve re m don doesn didn isn wasn aren weren wouldn couldn shouldn hasn haven hadn
     out up down off against upon onto among between via per
     """.split()
 )
