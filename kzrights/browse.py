@@ -35,10 +35,13 @@ from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from .cite import cite_text
+from .dates import checked_date
 from .errors import KzrightsError
-from .factbase import FactBase, Filters, date_bounds
+from .factbase import FactBase, Filters
 from .model import Claim, Hit
-from .render import claim_card, inert, no_answer_message
+from .queries import no_answer_message
+from .render.card import claim_card
+from .safe import clean
 
 DEBOUNCE = 0.04  # seconds of quiet typing before the results follow (an answer takes ~2 ms)
 SHOWN = 300  # most rows in the list; the count above it always gives the whole number
@@ -134,10 +137,7 @@ def resolve_filters(fb: FactBase, raw: dict[str, str]) -> tuple[Filters, list[st
                 topic = ref
     for key in ("since", "until"):
         if key in raw:
-            try:
-                date_bounds(raw[key])
-            except KzrightsError:
-                raise KzrightsError(f"{key}: not a date: {raw[key]!r} (YYYY, YYYY-MM or YYYY-MM-DD)") from None
+            checked_date(key, raw[key])
             labels.append(f"{key}: {raw[key]}")
     since, until = raw.get("since"), raw.get("until")
     return Filters(report, person, org, topic, since, until), labels
@@ -205,12 +205,12 @@ def row_text(fb: FactBase, row: Row, current: bool) -> Text:
     c = row.claim
     mark = ("▶" if current else " ") + ("~" if row.partial else " ")
     t = Text(f"{mark}{report_abbrev(fb, c.report)} ¶{c.para:<3}", no_wrap=True, overflow="ellipsis", end="")
-    t.append(inert(c.claim), style="bold" if current else "")
+    t.append(clean(c.claim), style="bold" if current else "")
     return t
 
 
 def _label_list(fb: FactBase, kind: str, refs: tuple[str, ...]) -> str:
-    return ", ".join(inert(fb.entity_name(kind, r)) for r in refs)
+    return ", ".join(clean(fb.entity_name(kind, r)) for r in refs)
 
 
 LINK_MARKS = {"corroborates": "=", "complements": "+", "differs": "≠", "same-event": "≈"}
@@ -222,45 +222,61 @@ def preview(fb: FactBase, row: Row) -> Text:
     (or the report's URL) and the notes with their URLs, and linked claims of the other
     report, the ones that differ marked in words as well as with ≠. What a small screen
     must show comes first; the long URLs after."""
-    c, hit = row.claim, row.hit
-    rep = fb.reports.get(c.report)
     t = Text()
-    t.append(inert(c.claim), style="bold")
-    t.append("\n\nCitation: ", style="bold")
-    t.append(inert(fb.citation(c)))
-    t.append("\nDate: ", style="bold")
-    t.append(c.date or "undated")
+    _preview_claim(t, fb, row)
+    _preview_source(t, fb, row.claim)
+    _preview_links(t, fb, row.claim)
+    t.append(f"\n\nid: {clean(row.claim.id)}", style="dim")
+    return t
+
+
+def _field(t: Text, label: str, value: str, style: str = "") -> None:
+    t.append(f"\n{label}: ", style="bold")
+    t.append(value, style=style)
+
+
+def _preview_claim(t: Text, fb: FactBase, row: Row) -> None:
+    """The claim, its citation and date, the names and topics, why it matched."""
+    c, hit = row.claim, row.hit
+    t.append(clean(c.claim), style="bold")
+    t.append("\n")
+    _field(t, "Citation", clean(fb.citation(c)))
+    _field(t, "Date", c.date or "undated")
     for label, refs, kind in (
         ("People", c.people, "person"),
         ("Organisations", c.organizations, "organization"),
         ("Places", c.places, "place"),
     ):
         if refs:
-            t.append(f"\n{label}: ", style="bold")
-            t.append(_label_list(fb, kind, refs))
+            _field(t, label, _label_list(fb, kind, refs))
     if c.topics:
-        t.append("\nTopics: ", style="bold")
-        t.append(", ".join(inert(fb.topics[x].label) for x in c.topics if x in fb.topics))
+        _field(t, "Topics", ", ".join(clean(fb.topics[x].label) for x in c.topics if x in fb.topics))
     if hit is not None and hit.missing:
-        t.append("\nPartial match, lacks: ", style="bold")
-        t.append(", ".join(inert(w) for w in hit.missing))
+        _field(t, "Partial match, lacks", ", ".join(clean(w) for w in hit.missing))
     elif hit is not None and hit.match is not None:
-        t.append("\nMatched: ", style="bold")
-        t.append(inert(hit.match.describe()))
+        _field(t, "Matched", clean(hit.match.describe()))
+
+
+def _preview_source(t: Text, fb: FactBase, c: Claim) -> None:
+    """The report, the link to the passage (or the report's URL), the notes with their URLs,
+    the curator's note."""
+    rep = fb.reports.get(c.report)
     if rep:
-        t.append("\nSource: ", style="bold")
-        t.append(inert(", ".join(p for p in (rep.author, f"“{rep.title}”", rep.publisher, rep.published or "") if p)))
+        _field(t, "Source", clean(", ".join(p for p in (rep.author, f"“{rep.title}”", rep.publisher, rep.published or "") if p)))
     passage = fb.passage_url(c)
     if passage and rep is not None and passage != rep.url:
-        t.append("\n  Passage: " + inert(passage))  # the report's page, scrolled to the passage
+        t.append("\n  Passage: " + clean(passage))  # the report's page, scrolled to the passage
     elif passage:
-        t.append("\n  Report: " + inert(passage))
+        t.append("\n  Report: " + clean(passage))
     for n in fb.notes_of(c):
         style = rep.note_style if rep else "note"
-        t.append(f"\n  [{n.n}] " + inert(n.text or f"{style} {n.n} (its text is not in the fact base)"))
+        t.append(f"\n  [{n.n}] " + clean(n.text or f"{style} {n.n} (its text is not in the fact base)"))
     if c.note:
-        t.append("\nCurator's note: ", style="bold")
-        t.append(inert(c.note), style="italic")
+        _field(t, "Curator's note", clean(c.note), "italic")
+
+
+def _preview_links(t: Text, fb: FactBase, c: Claim) -> None:
+    """Linked claims, those of the other report first; one that differs says so in words."""
     links = fb.related_claims(c)
     other = [(ln, o) for ln, o in links if o.report != c.report]
     same = [(ln, o) for ln, o in links if o.report == c.report]
@@ -271,12 +287,10 @@ def preview(fb: FactBase, row: Row) -> Text:
         for ln, o in group:
             kind = "DIFFERS" if ln.kind == "differs" else ln.kind
             t.append(f"\n {LINK_MARKS.get(ln.kind, '≈')} {kind}: ", style="bold" if ln.kind == "differs" else "")
-            t.append(inert(fb.citation(o)))
-            t.append("\n   " + inert(o.claim))
+            t.append(clean(fb.citation(o)))
+            t.append("\n   " + clean(o.claim))
             if ln.note:
-                t.append("\n   Note: " + inert(ln.note), style="italic")
-    t.append(f"\n\nid: {inert(c.id)}", style="dim")
-    return t
+                t.append("\n   Note: " + clean(ln.note), style="italic")
 
 
 def open_target(fb: FactBase, claim: Claim) -> tuple[str, str] | None:
@@ -349,7 +363,7 @@ class CitationScreen(ModalScreen[None]):
                     "Copied with OSC 52 where the terminal allows it. If it did not reach your clipboard, "
                     "select the text below (Shift+drag in most terminals); it is also printed when you quit.\n\n"
                 )
-                + Text(inert(self.citation)),
+                + Text(clean(self.citation)),
                 id="citation",
             )
         yield Footer()
@@ -371,11 +385,11 @@ class ClaimScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="full") as box:
-            box.border_title = f"Claim · {inert(self.fb.citation(self.claim))}"
+            box.border_title = f"Claim · {clean(self.fb.citation(self.claim))}"
             width = max(self.app.size.width - 4, 30)
             body = Text(f"Citation: {self.fb.citation(self.claim)}\n\n")
             body.append(claim_card(self.fb, self.claim, width))
-            body.append("\nTo cite:\n" + inert(cite_text(self.fb, self.claim)))
+            body.append("\nTo cite:\n" + clean(cite_text(self.fb, self.claim)))
             yield Static(body)
         yield Footer()
 
@@ -394,13 +408,13 @@ class PersonScreen(Screen[str | None]):
 
     def compose(self) -> ComposeResult:
         e = self.fb.entities[f"person:{self.person_id}"]
-        head = Text(inert(e.name), style="bold")
+        head = Text(clean(e.name), style="bold")
         if e.role:
-            head.append(" — " + inert(e.role))
+            head.append(" — " + clean(e.role))
         if e.aliases:
-            head.append("\nAlso written: " + ", ".join(inert(a) for a in e.aliases))
+            head.append("\nAlso written: " + ", ".join(clean(a) for a in e.aliases))
         if e.description:
-            head.append("\n" + inert(e.description))
+            head.append("\n" + clean(e.description))
         by_report = {r: sum(1 for c in self.claims if c.report == r) for r in self.fb.reports}
         head.append(
             f"\n{len(self.claims)} claims: " + ", ".join(f"{n} in {report_abbrev(self.fb, r)}" for r, n in by_report.items() if n)
@@ -408,7 +422,7 @@ class PersonScreen(Screen[str | None]):
         with Container(id="profile"):
             yield Static(head, id="person-head")
             results = OptionList(*[Option(row_text(self.fb, Row(c), False), id=c.id) for c in self.claims], id="person-claims")
-            results.border_title = f"Claims about {inert(e.name)} ({len(self.claims)}) · Enter: go to the claim"
+            results.border_title = f"Claims about {clean(e.name)} ({len(self.claims)}) · Enter: go to the claim"
             yield results
         yield Footer()
 
@@ -444,7 +458,7 @@ class PickPersonScreen(ModalScreen[str | None]):
         self.fb, self.people = fb, people
 
     def compose(self) -> ComposeResult:
-        pick = OptionList(*[Option(Text(inert(self.fb.entity_name("person", p))), id=p) for p in self.people])
+        pick = OptionList(*[Option(Text(clean(self.fb.entity_name("person", p))), id=p) for p in self.people])
         pick.border_title = "Which person? Enter to open"
         yield pick
         yield Footer()
@@ -617,7 +631,7 @@ class BrowseApp(App[str]):
         if wid == "#preview-pane" and self._current() is not None:
             cur = self._current()
             assert cur is not None
-            return f" · {inert(self.fb.citation(cur.claim))}"
+            return f" · {clean(self.fb.citation(cur.claim))}"
         return ""
 
     def _retitle(self) -> None:
@@ -651,9 +665,9 @@ class BrowseApp(App[str]):
         self.selected = None
         status = found.count_line
         if found.labels:
-            status += " · " + " · ".join(inert(label) for label in found.labels)
+            status += " · " + " · ".join(clean(label) for label in found.labels)
         if found.message:
-            status = ("Filter problem: " if found.error else f"{status}. ") + inert(found.message)
+            status = ("Filter problem: " if found.error else f"{status}. ") + clean(found.message)
         self.finder.query_one("#status", Static).update(Text(status))
         results = self.finder.query_one("#results", ResultList)
         self._highlight = 0 if self.rows else None
@@ -673,7 +687,7 @@ class BrowseApp(App[str]):
         if row is None:
             found = self.found
             if found is not None and found.error:
-                box.update(Text(inert(found.message) + "\n\nFilters: " + " ".join(f"{k}:…" for k in FILTER_KEYS)))
+                box.update(Text(clean(found.message) + "\n\nFilters: " + " ".join(f"{k}:…" for k in FILTER_KEYS)))
             else:
                 box.update(Text("Nothing to show: no claim matches." if found and found.message else ""))
         else:
@@ -715,28 +729,32 @@ class BrowseApp(App[str]):
             return self.select_highlighted()
         return self.selected
 
+    def _target_or_say(self, title: str, message: str = "No claim selected.") -> Claim | None:
+        """``_target``, or None after saying that there is none (``title``, ``message``)."""
+        claim = self._target()
+        if claim is None:
+            self.notify(message, title=title)
+        return claim
+
     def action_full_claim(self) -> None:
         if not isinstance(self.screen, BrowseScreen):
             return
-        claim = self._target()
+        claim = self._target_or_say("Nothing selected", "No claim to open: type a query that finds one.")
         if claim is None:
-            self.notify("No claim to open: type a query that finds one.", title="Nothing selected")
             return
         self.push_screen(ClaimScreen(self.fb, claim))
 
     def action_copy_citation(self) -> None:
-        claim = self._target()
+        claim = self._target_or_say("Nothing to copy")
         if claim is None:
-            self.notify("No claim selected.", title="Nothing to copy")
             return
         citation = cite_text(self.fb, claim)
         self.copy_to_clipboard(citation)
         self.push_screen(CitationScreen(citation))
 
     def action_open_passage(self) -> None:
-        claim = self._target()
+        claim = self._target_or_say("Nothing to open")
         if claim is None:
-            self.notify("No claim selected.", title="Nothing to open")
             return
         target = open_target(self.fb, claim)
         if target is None:
@@ -752,14 +770,13 @@ class BrowseApp(App[str]):
         except SuspendNotSupported:
             ok = self.opener(url)
         if ok:
-            self.notify(f"Opened {what}: {inert(url)}", title="Opened in the browser")
+            self.notify(f"Opened {what}: {clean(url)}", title="Opened in the browser")
         else:
-            self.notify(f"No browser found. The URL of {what}: {inert(url)}", title="Could not open", severity="warning")
+            self.notify(f"No browser found. The URL of {what}: {clean(url)}", title="Could not open", severity="warning")
 
     def action_person(self) -> None:
-        claim = self._target()
+        claim = self._target_or_say("No person")
         if claim is None:
-            self.notify("No claim selected.", title="No person")
             return
         if not claim.people:
             self.notify("This claim names no person.", title="No person")

@@ -87,6 +87,7 @@ def cite_bibtex(fb: FactBase, claim: Claim) -> str:
     if sources:
         note += ". Sources cited there: " + "; ".join(f"[{n}] {text}" for n, text, _ in sources)
     fields.append(("note", note))
+    fields.append(("annote", claim.claim))  # the claim itself, in the curators' words
     body = ",\n".join(f"  {name} = {{{_bib_escape(value)}}}" for name, value in fields)
     return f"@techreport{{{key}:{claim.id},\n{body}\n}}"
 
@@ -112,6 +113,7 @@ def cite_csl(fb: FactBase, claim: Claim) -> dict[str, Any]:
     sources = _sources(fb, claim)
     if sources:
         item["references"] = "; ".join(f"[{n}] {text}" for n, text, _ in sources)
+    item["annote"] = claim.claim  # the claim itself, in the curators' words
     return item
 
 
@@ -129,3 +131,20 @@ def cite(fb: FactBase, claim: Claim, style: str) -> str:
     import json
 
     return json.dumps([cite_csl(fb, claim)], ensure_ascii=False, indent=2)
+
+
+def cite_all(fb: FactBase, claims: list[Claim], style: str) -> str:
+    """The citations of several claims as one text to paste: one claim's is ``cite``; for
+    several, each follows its claim's text (text, Markdown), or they form one list (BibTeX
+    entries one after another, one CSL-JSON array)."""
+    if len(claims) == 1:
+        return cite(fb, claims[0], style)
+    if style == "csl-json":
+        import json
+
+        return json.dumps([cite_csl(fb, c) for c in claims], ensure_ascii=False, indent=2)
+    if style == "bibtex":
+        return "\n\n".join(cite_bibtex(fb, c) for c in claims)
+    if style == "markdown":
+        return "\n\n".join(f"> {c.claim}\n\n{cite_markdown(fb, c)}" for c in claims)
+    return "\n\n".join(f"{c.claim}\n{cite_text(fb, c)}" for c in claims)

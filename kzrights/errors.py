@@ -19,9 +19,9 @@ class KzrightsError(Exception):
 class FactBaseError(KzrightsError):
     """The fact base cannot be used: every problem found, each with file and line."""
 
-    def __init__(self, problems: Sequence[Problem]):
+    def __init__(self, problems: Sequence[Problem], summary: str | None = None):
         self.problems = list(problems)
-        super().__init__(f"{len(self.problems)} problem(s) in the fact base")
+        super().__init__(summary or f"{len(self.problems)} problem(s) in the fact base")
 
     def lines(self) -> list[str]:
         return [str(p) for p in self.problems] + [f"kzrights: {self}"]

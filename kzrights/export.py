@@ -213,3 +213,48 @@ def write_metadata(fb: FactBase, db: Path, meta: Path) -> None:
 
     text = json.dumps(datasette_metadata(fb, db.stem), ensure_ascii=False, indent=2) + "\n"
     write_file(meta, text.encode("utf-8"))
+
+
+def check_targets(fmt: str, output: str, metadata: str | None, report: str | None) -> None:
+    """Before a table export: it writes only the paths named (``--output``, ``--metadata``),
+    and never through a link or over a device; ``UsageError`` otherwise."""
+    import os
+
+    from .errors import UsageError
+    from .safe_write import check_target
+
+    if report:
+        raise UsageError("--report does not apply to table exports: they hold the whole fact base")
+    if not output:
+        raise UsageError("--output: an empty path names nothing; give a file or folder name")
+    if fmt == "sqlite":
+        check_target(Path(output))
+        if metadata is not None:
+            check_target(metadata)
+            if os.path.abspath(metadata) == os.path.abspath(output):
+                raise UsageError("--metadata must name another file than --output")
+        if not Path(output).parent.is_dir():
+            raise UsageError(f"--output: no such directory: {Path(output).parent}")
+
+
+def export_tables(fb: FactBase, fmt: str, output: str, metadata: str | None) -> str:
+    """The whole fact base as tables, a SQLite database (``fmt`` sqlite, with Datasette's
+    metadata when ``metadata`` names a file) or a folder of CSV files; what was written, for
+    a message. ``UsageError`` when it cannot be written."""
+    import sqlite3
+
+    from .errors import UsageError
+
+    try:
+        if fmt == "sqlite":
+            counts = to_sqlite(fb, Path(output))
+            if metadata is not None:
+                write_metadata(fb, Path(output), Path(metadata))
+            also = f" and {metadata}" if metadata is not None else ""
+            return f"wrote {output} ({counts['claims']} claims, {sum(counts.values())} rows in {len(counts)} tables){also}"
+        counts, replaced = to_csv_folder(fb, Path(output))
+        again = ", replacing the previous export there" if replaced else ""
+        return f"wrote {len(counts)} CSV files to {output} ({counts['claims']} claims){again}"
+    except (OSError, sqlite3.Error, OverflowError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise UsageError(f"cannot write {output}: {why}") from None

@@ -7,27 +7,15 @@ from collections.abc import Sequence
 from functools import cached_property
 from typing import Any, NamedTuple
 
+from .dates import date_bounds
 from .errors import NotFoundError, UsageError
-from .load import DATE_RE, load_compiled
+from .load import load_store
 from .model import Answer, CategoryRating, Claim, Entity, Hit, Link, Match, Note, Rating, Report, Topic
-from .search import Candidate, Searcher, resolve_name, unpack
+from .search import Candidate, Searcher, resolve_name
+from .store import Store, as_store
 
 CLOSE = 3.0  # candidates this close to the best are "did you mean" material
 RESOLVE_MIN = 82.0  # below this, a name query resolves to no one
-
-
-def date_bounds(value: str) -> tuple[str, str]:
-    """The first and last day a (partial) ISO date covers: 2020-06 -> 2020-06-01..2020-06-31.
-
-    Day 31 for every month is fine here: bounds are only compared as strings.
-    """
-    m = DATE_RE.match(value)
-    if not m or not 1 <= int(m.group(2) or 1) <= 12 or not 1 <= int(m.group(3) or 1) <= 31:
-        raise UsageError(f"not a date: {value!r} (use YYYY, YYYY-MM or YYYY-MM-DD)")
-    y, mo, d = m.groups()
-    start = f"{y}-{mo or '01'}-{d or '01'}"
-    end = f"{y}-{mo or '12'}-{d or '31'}"
-    return start, end
 
 
 class Filters(NamedTuple):
@@ -64,14 +52,20 @@ class Resolved(NamedTuple):
 class FactBase:
     """A compiled fact base: records built on demand from the cached plain data."""
 
-    def __init__(self, data: dict[str, Any]):
-        self.data = data
-        self.root = data.get("root", "")
+    def __init__(self, data: Store | dict[str, Any]):
+        self.store = as_store(data)
+        self.root = self.store.root
         self._claims: dict[int, Claim] = {}
+        self._names: dict[str, str] = {}
+
+    @property
+    def data(self) -> Store:
+        """The store (kept for callers from before the store; use ``store``)."""
+        return self.store
 
     @classmethod
     def load(cls, facts: str | os.PathLike[str] | None = None, use_cache: bool = True) -> FactBase:
-        return cls(load_compiled(facts, use_cache=use_cache))
+        return cls(load_store(facts, use_cache=use_cache))
 
     # -- records -----------------------------------------------------------------------
 
@@ -86,7 +80,7 @@ class FactBase:
                     "notes": {n: Note(n, text, tuple(urls)) for n, text, urls in r["notes"]},
                 }
             )
-            for r in self.data["reports"]
+            for r in self.store.reports()
         }
 
     @cached_property
@@ -96,23 +90,21 @@ class FactBase:
             f"{e[0]}:{e[1]}": Entity(
                 kind=e[0], id=e[1], name=e[2], aliases=tuple(e[3]), description=e[4], role=e[5], category=e[6]
             )
-            for e in self.data["entities"]
+            for e in self.store.entities()
         }
 
     @cached_property
     def topics(self) -> dict[str, Topic]:
-        return {t[0]: Topic(t[0], t[1], tuple(t[2]), t[3]) for t in self.data["topics"]}
+        return {t[0]: Topic(t[0], t[1], tuple(t[2]), t[3]) for t in self.store.topics()}
 
     @cached_property
     def ratings(self) -> list[Rating]:
-        return [Rating(**{**r, "categories": tuple(CategoryRating(*c) for c in r["categories"])}) for r in self.data["ratings"]]
+        return [Rating(**{**r, "categories": tuple(CategoryRating(*c) for c in r["categories"])}) for r in self.store.ratings()]
 
     def claim_at(self, i: int) -> Claim:
         c = self._claims.get(i)
         if c is None:
-            import marshal
-
-            r = marshal.loads(self.data["claims"][i])
+            r = self.store.claim(i)
             c = Claim(
                 id=r[0],
                 claim=r[1],
@@ -133,35 +125,32 @@ class FactBase:
             self._claims[i] = c
         return c
 
-    @cached_property
-    def _position(self) -> dict[str, int]:
-        return {cid: i for i, cid in enumerate(self.data["index"]["ids"])}
-
     def __len__(self) -> int:
-        return len(self.data["claims"])
+        return self.store.n
 
     def all_claims(self) -> list[Claim]:
-        return [self.claim_at(i) for i in range(len(self))]
+        return [self.claim_at(i) for i in self.store.positions()]
 
     def has_claim(self, claim_id: str) -> bool:
-        return claim_id in self._position
+        return self.store.position_of(claim_id) is not None
 
     def claim(self, claim_id: str) -> Claim:
-        i = self._position.get(claim_id.strip())
+        i = self.store.position_of(claim_id.strip())
         if i is None:
             from rapidfuzz import process
 
-            close = [c for c, _, _ in process.extract(claim_id, list(self._position), limit=3, score_cutoff=60)]
+            close = [c for c, _, _ in process.extract(claim_id, self.store.claim_ids(), limit=3, score_cutoff=60)]
             raise NotFoundError(f"no claim with id {claim_id!r}", close)
         return self.claim_at(i)
 
-    @cached_property
-    def _names(self) -> dict[str, str]:
-        return {f"{e[0]}:{e[1]}": e[2] for e in self.data["entities"]}
-
     def entity_name(self, kind: str, ref: str) -> str:
-        """The display name of an entity (no records built: every claim shown asks this)."""
-        return self._names.get(f"{kind}:{ref}", ref)
+        """The display name of an entity (one record read: every claim shown asks this)."""
+        tag = f"{kind}:{ref}"
+        name = self._names.get(tag)
+        if name is None:
+            e = self.store.entity(tag) if kind != "topic" else None
+            name = self._names[tag] = e[2] if e else ref
+        return name
 
     def notes_of(self, claim: Claim) -> list[Note]:
         notes = self.reports[claim.report].notes
@@ -186,14 +175,14 @@ class FactBase:
 
     @cached_property
     def searcher(self) -> Searcher:
-        return Searcher(self.data)
+        return Searcher(self.store)
 
     def resolve(self, name: str, kinds: Sequence[str]) -> Resolved:
         """The entity or topic ``name`` most likely means; ``NotFoundError`` with
         suggestions when nothing is close."""
         if not name.strip():
             raise UsageError("empty name")
-        cands = resolve_name(self.data, name, kinds)
+        cands = resolve_name(self.store, name, kinds)
         what = " or ".join("topic" if k == "topic" else k for k in kinds)
         if not cands or cands[0].score < RESOLVE_MIN:
             raise NotFoundError(f"no {what} matches {name!r}", [self.label(c.tag) for c in cands[:3] if c.score >= 50])
@@ -211,26 +200,28 @@ class FactBase:
         return f"{e.name} ({ref})" if e else ref
 
     def tagged(self, tag: str) -> list[int]:
-        return list(unpack(self.data["index"]["by_tag"].get(tag, b"")))
+        return list(self.store.by_tag(tag))
 
     def _allowed(self, filters: Filters) -> set[int] | None:
         if not filters.active():
             return None
-        allowed = set(range(len(self)))
+        allowed: set[int] | None = None  # all claims, not listed: a filter reads only what it keeps
         if filters.report:
             if filters.report not in self.reports:
                 raise UsageError(f"unknown report {filters.report!r} (known: {', '.join(self.reports)})")
-            reports = self.data["index"]["reports"]
-            allowed &= {i for i in allowed if reports[i] == filters.report}
+            allowed = self.store.report_positions(filters.report)
         for name, kinds in ((filters.person, ("person",)), (filters.org, ("organization",)), (filters.topic, ("topic",))):
             if name:
-                allowed &= set(self.tagged(self.resolve(name, kinds).tag))
+                tagged = set(self.tagged(self.resolve(name, kinds).tag))
+                allowed = tagged if allowed is None else allowed & tagged
+        if allowed is None:
+            allowed = set(self.store.positions())
         if filters.since or filters.until:
             lo = date_bounds(filters.since)[0] if filters.since else "0000"
             hi = date_bounds(filters.until)[1] if filters.until else "9999"
             keep = set()
-            for i in allowed:
-                d = self.data["index"]["dates"][i]
+            for i, row in self.store.rows(allowed).items():
+                d = row.date
                 if d:
                     start, end = date_bounds(d)
                     if end >= lo and start <= hi:
@@ -254,13 +245,13 @@ class FactBase:
             raise UsageError("empty query: give words to search for")
         if limit is not None and limit < 1:
             raise UsageError("--limit must be at least 1")
-        r = self.searcher.answer(query, self._allowed(filters))
+        r = self.searcher.answer(query, self._allowed(filters), limit)
         full = r.full if limit is None else r.full[:limit]
         return Answer(
             query,
             [self._hit(x) for x in full],
             [self._hit(x) for x in r.partial[: limit or 10]],
-            len(r.full),
+            len(r.full) if r.total is None else r.total,
             r.missing,
             self._name_suggestions(r.suggestions),
         )
@@ -289,8 +280,7 @@ class FactBase:
     def select(self, filters: Filters) -> list[Claim]:
         """Every claim the filters allow, in fact-base order."""
         allowed = self._allowed(filters)
-        idx = range(len(self)) if allowed is None else sorted(allowed)
-        return [self.claim_at(i) for i in idx]
+        return [self.claim_at(i) for i in self.store.positions() if allowed is None or i in allowed]
 
     def claims_of(self, tag: str, filters: Filters = NO_FILTERS) -> list[Claim]:
         allowed = self._allowed(filters)
@@ -298,16 +288,16 @@ class FactBase:
 
     def counts(self, kind: str) -> list[tuple[str, int]]:
         """(tag, number of claims) for every entity of ``kind`` or every topic."""
-        by_tag = self.data["index"]["by_tag"]
+        count = self.store.tag_count
         if kind == "topic":
-            return [(f"topic:{t}", len(by_tag.get(f"topic:{t}", b"")) // 4) for t in self.topics]
-        return [(tag, len(by_tag.get(tag, b"")) // 4) for tag, e in self.entities.items() if e.kind == kind]
+            return [(f"topic:{t}", count(f"topic:{t}")) for t in self.topics]
+        return [(tag, count(tag)) for tag, e in self.entities.items() if e.kind == kind]
 
     def related_claims(self, claim: Claim) -> list[tuple[Link, Claim]]:
         return [(ln, self.claim(ln.id)) for ln in claim.related if self.has_claim(ln.id)]
 
     def report_counts(self) -> dict[str, int]:
         out = dict.fromkeys(self.reports, 0)
-        for rep in self.data["index"]["reports"]:
-            out[rep] = out.get(rep, 0) + 1
+        for rep, n in self.store.report_counts().items():
+            out[rep] = out.get(rep, 0) + n
         return out

@@ -24,18 +24,19 @@ from __future__ import annotations
 import contextlib
 import marshal
 import os
-import re
 import stat
 import sys
 import zlib
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .errors import FactBaseError
 from .model import Problem
-from .text import normalize_text
+
+if TYPE_CHECKING:
+    from .store import Store
 
 ENV_FACTS = "KZRIGHTS_FACTS"
 ENV_CACHE = "KZRIGHTS_CACHE_DIR"
@@ -51,11 +52,9 @@ SINGLE_FILES = (
     "vocabulary.yaml",
     "passages.yaml",
 )
-REQUIRED_FILES = ("sources.yaml",)
-# ASCII digits only (\d would take ٢٠٢٠ and ２０２０), and \Z: $ would let a final newline through.
-DATE_RE = re.compile(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?\Z")
 MAX_FACT_FILE = 256 * 1024 * 1024  # a fact file is a few hundred KB; this only stops a runaway
-MAX_CACHE_FILE = 1024 * 1024 * 1024  # the cache of 100,000 claims is about 150 MB
+MAX_CACHE_FILE = 4 * 1024 * 1024 * 1024  # the per-file cache, read whole: 370 MB at 1,000,000 claims
+MAX_STORE_FILE = 64 * 1024 * 1024 * 1024  # the SQLite store, read by pages: 2 GB at 1,000,000 claims
 _O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 
 
@@ -77,9 +76,9 @@ def find_facts_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
     chosen = explicit if explicit else os.environ.get(ENV_FACTS) or None
     path = Path(chosen).expanduser() if chosen else packaged_facts_dir()
     if not path.exists():
-        raise FactBaseError([Problem(str(path), 0, "fact base directory not found")])
+        raise FactBaseError([Problem(str(path), 0, "fact base directory not found")], f"no fact base at {path}")
     if not path.is_dir():
-        raise FactBaseError([Problem(str(path), 0, "is not a directory")])
+        raise FactBaseError([Problem(str(path), 0, "is not a directory")], f"no fact base at {path}")
     return path
 
 
@@ -369,6 +368,152 @@ def _write_cache(dir_fd: int | None, name: str, key: str, data: dict[str, Any]) 
         pass
 
 
+def load_store(explicit: str | os.PathLike[str] | None = None, use_cache: bool = True) -> Store:
+    """The compiled fact base, behind the ``Store`` interface (see ``store.py``): the SQLite
+    store in the cache folder when it is sound and fresh (a query opens it and reads what it
+    needs), else rebuilt from the fact files first (see ``build.py``).
+
+    ``use_cache=False`` (``validate``) never opens the store: it reads and checks every file
+    from scratch and writes the store anew, so a damaged one is repaired, never consulted.
+    Without a usable cache folder the fact base is compiled in memory (``DictStore``).
+    """
+    global _warned
+    _warned = False  # at most one warning a load
+    from .store import SQL_FORMAT, SqliteStore, digest, open_sqlite
+
+    root = find_facts_dir(explicit)
+    files, listing_problems = list_fact_files(root)
+    if not files and not listing_problems:
+        raise FactBaseError([Problem(str(root), 0, "no fact files here (expected sources.yaml and claims/)")])
+    fingerprint = None if listing_problems else _fingerprint(root, files)
+    dir_fd = _open_cache_dir()
+    name = store_name(root)
+    old = None
+    try:
+        if dir_fd is not None and use_cache:
+            opened = open_sqlite(dir_fd, str(cache_dir()), name, warn, MAX_STORE_FILE)
+            if opened is not None:
+                conn, meta = opened
+                if (meta["format"], meta["version"]) != (str(SQL_FORMAT), __version__):
+                    conn.close()  # another version's layout: nothing in it serves
+                elif fingerprint and meta["fingerprint"] == digest(fingerprint):
+                    return SqliteStore(conn, name, str(root), meta, _rebuilder(explicit))
+                else:
+                    old = (conn, meta)  # stale: what it holds of unchanged files serves the rebuild
+        return _rebuild(root, files, listing_problems, fingerprint, dir_fd, name, old, use_cache, explicit)
+    finally:
+        if old is not None:
+            old[0].close()
+        if dir_fd is not None:
+            os.close(dir_fd)
+
+
+def _parse_ahead(root: Path, files: list[Path], units: dict[str, Any]) -> dict[str, Any]:
+    """The claim files that ``read_fact_base`` would parse (new or changed since the per-file
+    cache), parsed and checked against their schema beforehand on every core, when there
+    are many: what passes is handed to it as units, as if cached; a file with a problem is
+    left to it, to parse again and report."""
+    from .build import in_parallel
+
+    todo = []
+    for f in files:
+        if f.parent == root:
+            continue
+        unit = units.get(f.relative_to(root).as_posix())
+        try:
+            st = os.stat(f)
+        except OSError:
+            continue
+        if stat.S_ISREG(st.st_mode) and (unit is None or unit[0] != _stamp(st)):
+            todo.append((f, st.st_size))
+    size = sum(n for _, n in todo)
+    if len(todo) < 8:
+        return {}
+    from . import build
+
+    schemas, problems = _load_schemas(root)
+    if problems:
+        return {}
+    build._WORK = (root, schemas)
+    out: dict[str, Any] = {}
+    # a claim is some 400 bytes of YAML: the weight in claims, for whether to fork at all
+    for got in in_parallel(_parse_one, [f for f, _ in todo], size // 400):
+        out.update(got)
+    return out
+
+
+def _parse_one(f: Path) -> dict[str, Any]:
+    """A claim file's unit when it parses and passes its schema, else nothing (in a worker)."""
+    from . import build
+    from .checks import Read
+
+    root, schemas = build._WORK
+    new_units: dict[str, Any] = {}
+    try:
+        _parse_fact_file(Read(root, {}, [], set(), []), f, "claims", schemas["claims"], new_units)
+    except Exception:  # read_fact_base parses it again and says what is wrong
+        return {}
+    return new_units
+
+
+def store_name(root: Path) -> str:
+    """The SQLite store's file name in the cache folder: one per fact base."""
+    return _cache_name(root, "factbase").replace(".cache", ".sqlite")
+
+
+def _rebuilder(explicit: str | os.PathLike[str] | None) -> Any:
+    """What a store found damaged while answering calls to be replaced (once)."""
+
+    def rebuild() -> Store:
+        return load_store(explicit, use_cache=False)
+
+    return rebuild
+
+
+def _rebuild(
+    root: Path,
+    files: list[Path],
+    listing_problems: list[Problem],
+    fingerprint: str | None,
+    dir_fd: int | None,
+    name: str,
+    old: tuple[Any, dict[str, str]] | None,
+    use_cache: bool,
+    explicit: str | os.PathLike[str] | None,
+) -> Store:
+    """Read and check the fact files (the unchanged ones from the per-file cache), compile
+    them and write the store; the store written, opened (or the data in memory)."""
+    from .build import Plan, compile_records, digest_of, write_new_store
+    from .store import SQL_FORMAT, DictStore, SqliteStore, digest, open_sqlite
+
+    units_name = _cache_name(root, "files")
+    units_key = f"{__version__}:{CACHE_FORMAT}:{_schema_stamp(root)}"
+    units = _read_cache(dir_fd, units_name, units_key) if use_cache else None
+    known = (units or {}).get("files", {})
+    known.update(_parse_ahead(root, files, known))
+    del units  # (what was parsed stays in memory only as long as a reference holds it)
+    raw = read_fact_base(root, files, known, listing_problems)
+    del known
+    new_units = raw.pop("units")
+    stamps = {key: unit[0] for key, unit in new_units.items() if key.startswith("claims/")}
+    _write_cache(dir_fd, units_name, units_key, {"files": new_units})
+    del new_units
+    if dir_fd is not None and fingerprint:
+        # the single files (entities, topics, vocabulary ...) and schemas: an edit of one of
+        # them touches every claim, and the store is written whole
+        singles = digest_of([units_key, *(f"{f}:{_stamp(os.stat(f))}" for f in files if f.parent == root)])
+        meta = {"format": SQL_FORMAT, "version": __version__, "fingerprint": digest(fingerprint)}
+        plan = Plan(raw, compile_records(raw), stamps, singles, meta)
+        if write_new_store(dir_fd, str(cache_dir()), name, plan, *(old or (None, None))):
+            opened = open_sqlite(dir_fd, str(cache_dir()), name, warn, MAX_STORE_FILE)
+            if opened is not None:
+                conn, written = opened
+                return SqliteStore(conn, name, str(root), written, _rebuilder(explicit))
+    data = compile_fact_base(raw)
+    data["root"] = str(root)
+    return DictStore(data)
+
+
 def load_compiled(explicit: str | os.PathLike[str] | None = None, use_cache: bool = True) -> dict[str, Any]:
     """The compiled fact base as plain data (see ``compile_fact_base``).
 
@@ -380,7 +525,8 @@ def load_compiled(explicit: str | os.PathLike[str] | None = None, use_cache: boo
     root = find_facts_dir(explicit)
     files, listing_problems = list_fact_files(root)
     if not files and not listing_problems:
-        raise FactBaseError([Problem(str(root), 0, "no fact files here (expected sources.yaml and claims/)")])
+        problem = Problem(str(root), 0, "no fact files here (expected sources.yaml and claims/)")
+        raise FactBaseError([problem], f"no fact base at {root}")
     fingerprint = None if listing_problems else _fingerprint(root, files)
     dir_fd = _open_cache_dir()
     try:
@@ -659,21 +805,6 @@ def _load_schemas(root: Path) -> tuple[dict[str, dict[str, Any]], list[Problem]]
     return out, problems
 
 
-def _valid_date(value: str) -> str | None:
-    """None if ``value`` is a real calendar date at its precision, else why not."""
-    import calendar
-
-    m = DATE_RE.match(value)
-    if not m:
-        return "is not an ISO date (use 2020, 2020-06 or 2020-06-06)"
-    year, month, day = m.groups()
-    if month and not 1 <= int(month) <= 12:
-        return f"has no month {month}"
-    if day and not 1 <= int(day) <= calendar.monthrange(int(year), int(month))[1]:
-        return f"has no day {day} in {year}-{month}"
-    return None
-
-
 def read_fact_base(
     root: Path, files: list[Path], units: dict[str, Any] | None = None, listing_problems: Iterable[Problem] = ()
 ) -> dict[str, Any]:
@@ -683,323 +814,88 @@ def read_fact_base(
     file whose stamp (size, mtime, ctime, inode) still matches is not parsed or
     schema-checked again. The result's ``units`` are the files that passed the per-file
     checks, for next time. ``listing_problems`` are those found while listing the files
-    (``list_fact_files``): they are reported with the rest.
+    (``list_fact_files``): they are reported with the rest. The checks across files are
+    ``checks.check_fact_base``.
     """
-    from .schema import SchemaError, check
-    from .search import claim_terms
+    from .checks import Read, check_fact_base
 
-    units = units or {}
-    new_units: dict[str, Any] = {}
     problems: list[Problem] = list(listing_problems)
     schemas, schema_problems = _load_schemas(root)
     if schema_problems:  # nothing can be checked without them
         raise FactBaseError(problems + schema_problems)
-    docs: dict[str, _Doc] = {}
-    claim_docs: list[_Doc] = []
-
-    def rel(p: Path) -> str:
-        try:
-            return str(p.relative_to(Path.cwd()))
-        except ValueError:
-            return str(p)
-
-    unread: set[str] = set()  # kinds with a file that could not be read at all
-    if problems:
-        unread.add("claims")  # a claims folder that could not be listed: links to its claims are not errors
-    refused_records: set[tuple[Any, ...]] = set()  # (doc, list key, index) the schema refused
-    terms: dict[int, list[Any]] = {}  # id(doc) -> per-claim search terms
-    lines_of: dict[int, list[int]] = {}  # id(doc) -> each claim's line
+    # a claims folder that could not be listed: links to its claims are not errors
+    read = Read(root, {}, [], {"claims"} if problems else set(), problems)
+    new_units: dict[str, Any] = {}
     for f in files:
-        is_claims = f.parent != root
-        kind = "claims" if is_claims else f.stem
-        key = f.relative_to(root).as_posix()
-        unit = units.get(key)
-        try:
-            st: os.stat_result | None = os.stat(f)
-        except OSError:
-            st = None  # reading reports why
-        if unit is not None and st is not None and stat.S_ISREG(st.st_mode) and unit[0] == _stamp(st):
-            doc: _Doc | None = _Doc(rel(f), unit[1], None, f)
-            assert doc is not None
-            if is_claims:
-                terms[id(doc)] = unit[2]
-                lines_of[id(doc)] = unit[3]
-            new_units[key] = unit
-        else:
-            raw, st, problem = _read_regular(f, rel(f))
-            if raw is None or st is None:
-                problems += [problem] if problem else []
-                unread.add(kind)
-                continue
-            doc, probs = read_yaml(f, rel(f), raw)
-            problems += probs
-            if doc is None:
-                unread.add(kind)
-                continue
-            doc.source = f
-            if not isinstance(doc.data, dict):
-                problems.append(
-                    doc.problem((), f"must be a mapping with the key(s) {', '.join(schemas[kind].get('required', []))}")
-                )
-                unread.add(kind)
-                continue
-            try:
-                found = check(doc.data, schemas[kind])
-            except SchemaError as exc:
-                raise FactBaseError([*problems, Problem(str(schema_dir(root) / f"{kind}.schema.json"), 0, str(exc))]) from None
-            for bad_path, msg in found:
-                dotted = ".".join(str(p) for p in bad_path)
-                problems.append(doc.problem(bad_path, f"{dotted}: {msg}" if dotted else msg))
-                refused_records.add((id(doc), *bad_path[:2]))
-            if not found and not probs:
-                derived = [claim_terms(c["claim"]) for c in doc.data["claims"]] if is_claims else []
-                claim_lines = [doc.line(("claims", i)) for i in range(len(derived))]
-                new_units[key] = [_stamp(st), doc.data, derived, claim_lines]
-                terms[id(doc)] = derived
-                lines_of[id(doc)] = claim_lines
-        if is_claims:
-            doc.rel = f.relative_to(root).as_posix()
-            claim_docs.append(doc)
-        else:
-            docs[kind] = doc
-    for name in REQUIRED_FILES:
-        if name.removesuffix(".yaml") not in docs and not any(p.file.endswith(name) for p in problems):
-            problems.append(Problem(rel(root / name), 0, "missing: every fact base needs it"))
-    if "sources" not in docs:
-        unread.add("sources")  # reported above: no "unknown report" for every claim file
-    # A missing entity file is one problem, not one per claim that names an id from it.
-    for kind, field, what in (
-        ("people", "people", "person"),
-        ("organizations", "organizations", "organisation"),
-        ("places", "places", "place"),
-        ("topics", "topics", "topic"),
-    ):
-        if kind in docs or kind in unread:
-            continue
-        named = {
-            ref
-            for d in claim_docs
-            for c in (d.data.get("claims") if isinstance(d.data.get("claims"), list) else [])
-            if isinstance(c, dict) and isinstance(c.get(field), list)
-            for ref in c[field]
-            if isinstance(ref, str)
-        }
-        if named:
-            example = sorted(named)[0]
-            problems.append(
-                Problem(
-                    rel(root / f"{kind}.yaml"),
-                    0,
-                    f"missing, yet claims name {len(named)} {what} id(s) from it (e.g. '{example}')",
-                )
-            )
-            unread.add(kind)
-
-    # The checks below look across files. They skip the records the schema already
-    # refused (those problems are reported above), so every problem is listed once.
-    def sound(doc: _Doc, key: str, i: int) -> bool:
-        return (id(doc), key, i) not in refused_records and (id(doc),) not in refused_records
-
-    def items(kind: str, key: str) -> list[tuple[int, dict[str, Any]]]:
-        doc = docs.get(kind)
-        records = doc.data.get(key) if doc else None
-        if not isinstance(records, list):
-            return []
-        assert doc is not None
-        return [(i, r) for i, r in enumerate(records) if sound(doc, key, i)]
-
-    # Ids of refused records still count as existing: a reference to them is not a second problem.
-    refused: dict[str, set[str]] = {k: set() for k in ("people", "organizations", "places", "topics", "claims")}
-    for kind, doc in [*docs.items(), *(("claims", d) for d in claim_docs)]:
-        key = "claims" if kind == "claims" else kind
-        if kind not in refused or not isinstance(doc.data.get(key), list):
-            continue
-        for i, r in enumerate(doc.data[key]):
-            if isinstance(r, dict) and isinstance(r.get("id"), str) and not sound(doc, key, i):
-                refused[kind].add(r["id"])
-
-    # Reports
-    reports: dict[str, dict[str, Any]] = {}
-    for i, r in items("sources", "reports"):
-        if r["id"] in reports:
-            problems.append(docs["sources"].problem(("reports", i, "id"), f"duplicate report id '{r['id']}'"))
-        seen_notes: set[int] = set()
-        for j, n in enumerate(r.get("notes") or []):
-            if n["n"] in seen_notes:
-                problems.append(docs["sources"].problem(("reports", i, "notes", j), f"duplicate note {n['n']}"))
-            seen_notes.add(n["n"])
-        reports[r["id"]] = r
-
-    # Entities and topics: ids unique within their kind; aliases may be shared (namesakes).
-    entities: dict[str, dict[str, dict[str, Any]]] = {}
-    for kind, key in (("people", "people"), ("organizations", "organizations"), ("places", "places"), ("topics", "topics")):
-        table: dict[str, dict[str, Any]] = {}
-        for i, e in items(kind, key):
-            if e["id"] in table:
-                problems.append(
-                    docs[kind].problem((key, i, "id"), f"duplicate {kind[:-1] if kind != 'people' else 'person'} id '{e['id']}'")
-                )
-            table[e["id"]] = e
-        entities[kind] = table
-
-    # Claims
-    claims: list[dict[str, Any]] = []
-    where: dict[str, tuple[_Doc, tuple[Any, ...]]] = {}
-    for doc in claim_docs:
-        rep, section = doc.data.get("report"), doc.data.get("section")
-        if not isinstance(rep, str) or not isinstance(section, str) or not isinstance(doc.data.get("claims"), list):
-            continue
-        report = reports.get(rep)
-        if report is None and "sources" in unread:
-            pass  # sources.yaml is missing or unreadable: reported once, above
-        elif report is None:
-            problems.append(doc.problem(("report",), f"unknown report '{rep}' (known: {', '.join(sorted(reports))})"))
-        elif section not in report["sections"]:
-            problems.append(doc.problem(("section",), f"report '{rep}' has no section '{section}'"))
-        note_numbers = {n["n"] for n in (report or {}).get("notes") or []}
-        for i, c in enumerate(doc.data["claims"]):
-            path: tuple[Any, ...] = ("claims", i)
-            if not sound(doc, "claims", i):
-                continue
-            cid = c["id"]
-            if cid in where:
-                other, opath = where[cid]
-                problems.append(
-                    doc.problem((*path, "id"), f"duplicate claim id '{cid}' (also at {other.file}:{other.line(opath)})")
-                )
-                continue
-            where[cid] = (doc, path)
-            date = c.get("date")
-            if date is not None:
-                why = _valid_date(date)
-                if why:
-                    problems.append(doc.problem((*path, "date"), f"date {date!r} {why}"))
-            for field, kind in (
-                ("people", "people"),
-                ("organizations", "organizations"),
-                ("places", "places"),
-                ("topics", "topics"),
-            ):
-                for j, ref in enumerate(c.get(field) or []):
-                    if ref not in entities[kind] and ref not in refused[kind] and kind not in unread:
-                        problems.append(
-                            doc.problem((*path, field, j), f"unknown {field[:-1] if field != 'people' else 'person'} id '{ref}'")
-                        )
-            if note_numbers:
-                for j, n in enumerate(c.get("notes") or []):
-                    if n not in note_numbers:
-                        problems.append(doc.problem((*path, "notes", j), f"report '{rep}' has no note {n}"))
-            doc_terms, doc_lines = terms.get(id(doc)), lines_of.get(id(doc))
-            claims.append(
-                {
-                    **c,
-                    "report": rep,
-                    "section": section,
-                    "file": doc.rel,
-                    "line": doc_lines[i] if doc_lines else doc.line(path),
-                    "index_terms": doc_terms[i] if doc_terms else None,
-                }
-            )
-
-    # Links: every related id exists; the loader adds the reverse link, so a curator writes it once.
-    links: dict[str, dict[str, dict[str, Any]]] = {c["id"]: {} for c in claims}
-    for c in claims:
-        doc, path = where[c["id"]]
-        for j, rel_ in enumerate(c.get("related") or []):
-            link = {"id": rel_} if isinstance(rel_, str) else dict(rel_)
-            target = link["id"]
-            if target not in links:
-                if target in refused["claims"] or "claims" in unread:
-                    continue
-                problems.append(doc.problem((*path, "related", j), f"related claim '{target}' does not exist"))
-                continue
-            if target == c["id"]:
-                problems.append(doc.problem((*path, "related", j), "a claim cannot be related to itself"))
-                continue
-            link.setdefault("kind", "same-event")
-            previous = links[target].get(c["id"])
-            if previous and (previous["kind"], previous.get("note")) != (link["kind"], link.get("note")):
-                problems.append(
-                    doc.problem(
-                        (*path, "related", j), f"link to '{target}' is written on both claims with different kinds or notes"
-                    )
-                )
-            links[c["id"]][target] = link
-            links[target].setdefault(c["id"], {**link, "id": c["id"]})
-
-    topics_known = None if "topics" in unread else entities["topics"]
-    vocabulary = _check_vocabulary(items("vocabulary", "concepts"), docs.get("vocabulary"), topics_known, problems)
-    passage_records = [] if "sources" in unread else items("passages", "passages")
-    passages = _check_passages(passage_records, docs.get("passages"), reports, problems)
-
-    ratings = []
-    for i, r in items("ratings", "ratings"):
-        if r["report"] not in reports and "sources" not in unread:
-            problems.append(docs["ratings"].problem(("ratings", i, "report"), f"unknown report '{r['report']}'"))
-        problems += _check_rating(docs["ratings"], i, r)
-        ratings.append(r)
-    if problems:
-        raise FactBaseError(problems)
-    for c in claims:
-        c["related"] = sorted(links[c["id"]].values(), key=lambda ln: ln["id"])  # a stable order
-    return {
-        "reports": list(reports.values()),
-        "entities": entities,
-        "claims": claims,
-        "ratings": ratings,
-        "vocabulary": vocabulary,
-        "passages": passages,
-        "units": new_units,
-    }
+        _read_fact_file(read, f, schemas, units or {}, new_units)
+    raw = check_fact_base(read)
+    raw["units"] = new_units
+    return raw
 
 
-def _check_rating(doc: _Doc, i: int, r: dict[str, Any]) -> list[Problem]:
-    """A rating's scale runs upwards and holds its scores (the schema has made them finite
-    numbers): a bar is drawn from them."""
-    scale = r.get("scale") or {}
-    lo, hi = scale.get("min", 1), scale.get("max", 7)
-    if not lo < hi:
-        return [doc.problem(("ratings", i, "scale"), f"scale: min {lo:g} must be below max {hi:g}")]
-    out = []
-    scores: list[tuple[tuple[Any, ...], str, Any]] = [(("democracy_score",), "democracy_score", r["democracy_score"])]
-    previous = r.get("previous") or {}
-    if isinstance(previous.get("democracy_score"), (int, float)):
-        scores.append((("previous", "democracy_score"), "previous.democracy_score", previous["democracy_score"]))
-    scores += [(("categories", j, "score"), f"categories.{j}.score", c["score"]) for j, c in enumerate(r["categories"])]
-    for path, name, value in scores:
-        if not lo <= value <= hi:
-            out.append(doc.problem(("ratings", i, *path), f"{name}: {value:g} is outside the scale {lo:g} to {hi:g}"))
-    for path, name in (
-        (("democracy_percentage",), "democracy_percentage"),
-        (("previous", "democracy_percentage"), "previous.democracy_percentage"),
-    ):
-        value = r.get(path[0]) if len(path) == 1 else previous.get(path[1])
-        if isinstance(value, (int, float)) and not 0 <= value <= 100:
-            out.append(doc.problem(("ratings", i, *path), f"{name}: {value:g} is not a percentage (0 to 100)"))
-    return out
+def _read_fact_file(
+    read: Any, f: Path, schemas: dict[str, dict[str, Any]], units: dict[str, Any], new_units: dict[str, Any]
+) -> None:
+    """One fact file into ``read`` (a ``checks.Read``): from ``units`` when its stamp is
+    unchanged, else parsed and checked against its schema. A file that cannot be used at all
+    is a problem, and its kind is marked unread."""
+    from .checks import FactFile, shown_path
+
+    is_claims = f.parent != read.root
+    kind = "claims" if is_claims else f.stem
+    key = f.relative_to(read.root).as_posix()
+    unit = units.get(key)
+    try:
+        st: os.stat_result | None = os.stat(f)
+    except OSError:
+        st = None  # reading reports why
+    if unit is not None and st is not None and stat.S_ISREG(st.st_mode) and unit[0] == _stamp(st):
+        fact_file: FactFile | None = FactFile(_Doc(shown_path(f), unit[1], None, f), frozenset(), unit[2], unit[3])
+        new_units[key] = unit
+    else:
+        fact_file = _parse_fact_file(read, f, kind, schemas[kind], new_units)
+    if fact_file is None:
+        read.unread.add(kind)
+    elif is_claims:
+        fact_file.doc.rel = key
+        read.claim_files.append(fact_file)
+    else:
+        read.files[kind] = fact_file
 
 
-def _check_passages(
-    records: list[tuple[int, dict[str, Any]]], doc: _Doc | None, reports: dict[str, dict[str, Any]], problems: list[Problem]
-) -> dict[str, dict[str, list[str]]]:
-    """The link words of each passage: report and section known, each passage once.
-    Returns report -> "section\npara" -> [start words, end words]."""
-    out: dict[str, dict[str, list[str]]] = {}
-    for i, p in records:
-        assert doc is not None
-        r = reports.get(p["report"])
-        if r is None:
-            problems.append(doc.problem(("passages", i, "report"), f"unknown report '{p['report']}'"))
-            continue
-        if p["section"] not in r["sections"]:
-            problems.append(doc.problem(("passages", i, "section"), f"unknown section {p['section']!r} of {p['report']}"))
-            continue
-        key = f"{p['section']}\n{p['para']}"
-        table = out.setdefault(p["report"], {})
-        if key in table:
-            problems.append(doc.problem(("passages", i), f"passage {p['section']!r} ¶{p['para']} is given twice"))
-        table[key] = [p["start"], p.get("end") or ""]
-    return out
+def _parse_fact_file(read: Any, f: Path, kind: str, schema: dict[str, Any], new_units: dict[str, Any]) -> Any:
+    """A changed fact file parsed and checked against its schema: a ``checks.FactFile`` with
+    the records the schema refused, or None when the file cannot be used at all. A file with
+    no problem goes to ``new_units``, with its claims' lines, for next time."""
+    from .checks import FactFile, shown_path
+    from .schema import SchemaError, check
+
+    shown = shown_path(f)
+    raw, st, problem = _read_regular(f, shown)
+    if raw is None or st is None:
+        read.problems.extend([problem] if problem else [])
+        return None
+    doc, probs = read_yaml(f, shown, raw)
+    read.problems.extend(probs)
+    if doc is None:
+        return None
+    doc.source = f
+    if not isinstance(doc.data, dict):
+        read.problems.append(doc.problem((), f"must be a mapping with the key(s) {', '.join(schema.get('required', []))}"))
+        return None
+    try:
+        found = check(doc.data, schema)
+    except SchemaError as exc:
+        raise FactBaseError([*read.problems, Problem(str(schema_dir(read.root) / f"{kind}.schema.json"), 0, str(exc))]) from None
+    for bad_path, msg in found:
+        dotted = ".".join(str(p) for p in bad_path)
+        read.problems.append(doc.problem(bad_path, f"{dotted}: {msg}" if dotted else msg))
+    if found or probs:
+        return FactFile(doc, frozenset(tuple(bad_path[:2]) for bad_path, _ in found))
+    # (a claim's search terms are the index's to derive, file by file: see build.fragment)
+    lines = [doc.line(("claims", i)) for i in range(len(doc.data["claims"]))] if kind == "claims" else []
+    new_units[f.relative_to(read.root).as_posix()] = [_stamp(st), doc.data, None, lines]
+    return FactFile(doc, frozenset(), None, lines)
 
 
 def text_fragment(start: str, end: str) -> str:
@@ -1013,125 +909,19 @@ def text_fragment(start: str, end: str) -> str:
     return "#:~:text=" + enc(start) + (f",{enc(end)}" if end else "")
 
 
-_LATIN_TERM = re.compile(r"[A-Za-z0-9 '’.,&/()+-]+\Z")
-_CYRILLIC_TERM = re.compile(r"[\u0400-\u04ff0-9 '’.,()-]+\Z")
-
-
-def _check_vocabulary(
-    concepts: list[tuple[int, dict[str, Any]]], doc: _Doc | None, topics: dict[str, Any] | None, problems: list[Problem]
-) -> list[dict[str, Any]]:
-    """The search vocabulary: concept ids unique, topics known, each language's terms in its
-    script, no term given twice in one concept."""
-    out: list[dict[str, Any]] = []
-    seen: set[str] = set()
-    for i, c in concepts:
-        assert doc is not None
-        if c["id"] in seen:
-            problems.append(doc.problem(("concepts", i, "id"), f"duplicate concept id '{c['id']}'"))
-        seen.add(c["id"])
-        for j, t in enumerate(c.get("topics") or []):
-            if topics is not None and t not in topics:  # None: topics.yaml is missing, reported once
-                problems.append(doc.problem(("concepts", i, "topics", j), f"unknown topic id '{t}'"))
-        for lang, pattern, script in (
-            ("en", _LATIN_TERM, "Latin"),
-            ("ru", _CYRILLIC_TERM, "Cyrillic"),
-            ("kk", _CYRILLIC_TERM, "Cyrillic"),
-        ):
-            folded: dict[str, int] = {}
-            for j, term in enumerate(c.get(lang) or []):
-                if not pattern.match(term):
-                    problems.append(doc.problem(("concepts", i, lang, j), f"{lang} term {term!r} is not in {script} script"))
-                key = normalize_text(term)
-                if key in folded:
-                    problems.append(doc.problem(("concepts", i, lang, j), f"{lang} term {term!r} repeats term {folded[key] + 1}"))
-                folded.setdefault(key, j)
-        out.append(c)
-    return out
-
-
 # --------------------------------------------------------------------------- compiling
 
 
-def _strs(values: Any) -> list[str]:
-    return [str(v) for v in values or []]
-
-
 def compile_fact_base(raw: dict[str, Any]) -> dict[str, Any]:
-    """Plain, marshal-able data: records in fixed shapes plus the search index."""
-    from .search import build_index
+    """Plain, marshal-able data: records in fixed shapes plus the search index, in memory
+    (``DictStore``; the SQLite store is written from the same records by ``build``)."""
+    from .build import build_index, compile_records
 
-    reports = [
-        {
-            "id": r["id"],
-            "short": r["short"],
-            "title": r["title"],
-            "publisher": r.get("publisher", ""),
-            "author": r.get("author", ""),
-            "published": r.get("published"),
-            "covers": r.get("covers"),
-            "url": r.get("url"),
-            "note_style": r.get("note_style", "endnote"),
-            "sections": _strs(r["sections"]),
-            # the link to each passage, ready to append to the report's URL: no URL quoting per query
-            "passages": {k: text_fragment(*v) for k, v in raw.get("passages", {}).get(r["id"], {}).items()},
-            "notes": [[n["n"], n["text"], _strs(n.get("urls"))] for n in r.get("notes") or []],
-        }
-        for r in raw["reports"]
-    ]
-    entities = []
-    for kind, singular in (("people", "person"), ("organizations", "organization"), ("places", "place")):
-        for e in raw["entities"][kind].values():
-            entities.append(
-                [singular, e["id"], e["name"], _strs(e.get("aliases")), e.get("description"), e.get("role"), e.get("kind")]
-            )
-    topics = [
-        [t["id"], t["label"], _strs(t.get("aliases")), t.get("description"), _strs(t.get("ru")), _strs(t.get("kk"))]
-        for t in raw["entities"]["topics"].values()
-    ]
-    report_of = {c["id"]: c["report"] for c in raw["claims"]}
-    claims = [
-        [
-            c["id"],
-            c["claim"],
-            c["report"],
-            c["section"],
-            c["para"],
-            list(c.get("notes") or []),
-            c.get("date"),
-            _strs(c.get("people")),
-            _strs(c.get("organizations")),
-            _strs(c.get("places")),
-            _strs(c.get("topics")),
-            c.get("note"),
-            [[ln["id"], ln["kind"], ln.get("note"), report_of[ln["id"]]] for ln in c["related"]],
-            c["file"],
-            c["line"],
-            _strs(c.get("terms")),
-        ]
-        for c in raw["claims"]
-    ]
-    ratings = [
-        {
-            "report": r["report"],
-            "section": r["source"]["section"],
-            "para": r["source"]["para"],
-            "status": r.get("status"),
-            "scale_min": (r.get("scale") or {}).get("min", 1),
-            "scale_max": (r.get("scale") or {}).get("max", 7),
-            "democracy_score": r["democracy_score"],
-            "democracy_percentage": r.get("democracy_percentage"),
-            "previous": dict(r.get("previous") or {}),
-            "categories": [[c["name"], c["score"], c["source"]["section"], c["source"]["para"]] for c in r["categories"]],
-        }
-        for r in raw["ratings"]
-    ]
-    data: dict[str, Any] = {
-        "reports": reports,
-        "entities": entities,
-        "topics": topics,
-        # each claim marshalled on its own: a query decodes only the claims it shows
-        "claims": [marshal.dumps(c) for c in claims],
-        "ratings": ratings,
-        "index": build_index(claims, entities, topics, [c["index_terms"] for c in raw["claims"]], raw.get("vocabulary", [])),
-    }
+    data = compile_records(raw)
+    claims = data["claims"]
+    # each claim marshalled on its own: a query decodes only the claims it shows
+    data["claims"] = [marshal.dumps(c) for c in claims]
+    data["index"] = build_index(
+        claims, data["entities"], data["topics"], [c["index_terms"] for c in raw["claims"]], raw.get("vocabulary", [])
+    )
     return data

@@ -1,6 +1,6 @@
 """kzrights for AI assistants: a Model Context Protocol server over stdio (``kzrights mcp``).
 
-The tools call the same core as the command line (``FactBase.answer``, ``views``, ``cite``)
+The tools call the same core as the command line (``queries``, ``cite``)
 and return the README's JSON contract as structured content, with a short text rendering
 beside it for clients that only show text to the model. Every claim carries its citation.
 
@@ -21,11 +21,12 @@ from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import Field
 from typing_extensions import TypedDict  # pydantic needs this TypedDict below Python 3.12
 
-from . import __version__
+from . import __version__, queries
+from .dates import checked_date
 from .errors import KzrightsError, NotFoundError, UsageError
-from .factbase import FactBase, Filters, date_bounds
+from .factbase import FactBase, Filters
 from .model import Claim
-from .render import claim_dict, comparison_dict, conflicts_dict, entity_dict, no_answer_message, source_dicts
+from .render.contract import claim_dict, comparison_dict, conflicts_dict, entity_dict, source_dicts
 
 CITE_RULE = (
     "Every statement you pass on from these results must carry that claim's citation "
@@ -115,6 +116,13 @@ class SourcesResult(TypedDict):
     reports: list[dict[str, Any]]
 
 
+EntityTool = Annotated[CallToolResult, EntityResult]
+PersonName = Annotated[str, Field(description="A name in any spelling (Mamai, Мамай, Zhanbolat Mamay).")]
+OrgName = Annotated[str, Field(description="A name or abbreviation.")]
+ReportArg = Annotated[str | None, Field(description="Only claims from this report (fpc-2021, nit-2021).")]
+EntityLimit = Annotated[int, Field(ge=1, le=500, description="Most claims to return, taken from both reports in turn.")]
+
+
 # --------------------------------------------------------------------------- helpers
 
 
@@ -131,15 +139,6 @@ def _tool_errors() -> Iterator[None]:
 
 def _result(data: Any, text: str) -> CallToolResult:
     return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=data)
-
-
-def _date_option(name: str, value: str | None) -> str | None:
-    if value is not None:
-        try:
-            date_bounds(value)
-        except UsageError:
-            raise UsageError(f"{name}: not a date: {value!r} (accepted: YYYY, YYYY-MM, YYYY-MM-DD)") from None
-    return value
 
 
 def _claim_text(d: dict[str, Any]) -> str:
@@ -227,12 +226,12 @@ def build_server(facts: str | None = None) -> MCPServer:
         partial: Annotated[bool, Field(description="Also return the nearest partial matches (labelled, not answers).")] = False,
     ) -> Annotated[CallToolResult, SearchResult]:
         with _tool_errors():
-            filters = Filters(report, person, organization, topic, _date_option("since", since), _date_option("until", until))
+            filters = Filters(report, person, organization, topic, checked_date("since", since), checked_date("until", until))
             fb = load()
             answer = fb.answer(query, filters, limit)
             claims = [claim_dict(fb, h.claim, h) for h in answer.hits]
             near = [claim_dict(fb, h.claim, h) for h in answer.partial] if partial else []
-            message = None if answer.answered else no_answer_message(answer, filters.active())
+            message = None if answer.answered else queries.no_answer_message(answer, filters.active())
             data: SearchResult = {
                 "query": query,
                 "answered": answer.answered,
@@ -319,36 +318,29 @@ def build_server(facts: str | None = None) -> MCPServer:
         "shown and the others are in `did_you_mean`; when it fits none, found=false with `did_you_mean` candidates. "
     )
 
-    @server.tool(
-        title="A person and the reports' claims about them",
-        annotations=READ_ONLY,
-        description=(
-            "Look up a person by name in any spelling or script (add a role or place to pick among namesakes). "
-            + entity_returns.replace("EXTRA", "role, ")
-            + CITE_RULE
-        ),
-    )
-    def get_person(
-        name: Annotated[str, Field(description="A name in any spelling (Mamai, Мамай, Zhanbolat Mamay).")],
-        report: Annotated[str | None, Field(description="Only claims from this report (fpc-2021, nit-2021).")] = None,
-        limit: Annotated[int, Field(ge=1, le=500, description="Most claims to return, taken from both reports in turn.")] = 25,
-    ) -> Annotated[CallToolResult, EntityResult]:
+    def get_person(name: PersonName, report: ReportArg = None, limit: EntityLimit = 25) -> EntityTool:
         return entity_tool("person", name, report, limit)
 
-    @server.tool(
-        title="An organisation and the reports' claims about it",
-        annotations=READ_ONLY,
-        description=(
-            "Look up an organisation (party, movement, NGO, state body, court, media outlet) by name or abbreviation "
-            "(DVK, Nur Otan, KIBHR). " + entity_returns.replace("EXTRA", "category, ") + CITE_RULE
-        ),
-    )
-    def get_organization(
-        name: Annotated[str, Field(description="A name or abbreviation.")],
-        report: Annotated[str | None, Field(description="Only claims from this report (fpc-2021, nit-2021).")] = None,
-        limit: Annotated[int, Field(ge=1, le=500, description="Most claims to return, taken from both reports in turn.")] = 25,
-    ) -> Annotated[CallToolResult, EntityResult]:
+    def get_organization(name: OrgName, report: ReportArg = None, limit: EntityLimit = 25) -> EntityTool:
         return entity_tool("organization", name, report, limit)
+
+    for tool, title, about, extra in (
+        (
+            get_person,
+            "A person and the reports' claims about them",
+            "Look up a person by name in any spelling or script (add a role or place to pick among namesakes). ",
+            "role, ",
+        ),
+        (
+            get_organization,
+            "An organisation and the reports' claims about it",
+            "Look up an organisation (party, movement, NGO, state body, court, media outlet) by name or abbreviation "
+            "(DVK, Nur Otan, KIBHR). ",
+            "category, ",
+        ),
+    ):
+        description = about + entity_returns.replace("EXTRA", extra) + CITE_RULE
+        server.tool(title=title, annotations=READ_ONLY, description=description)(tool)
 
     @server.tool(
         title="One claim in full",
@@ -363,11 +355,11 @@ def build_server(facts: str | None = None) -> MCPServer:
     def get_claim(
         id: Annotated[str, Field(description="A claim id, e.g. nit-cs-08-tulesova-sentence.")],
     ) -> Annotated[CallToolResult, ClaimObject]:
-        from .render import claim_card
+        from .render.card import claim_card
 
         with _tool_errors():
             fb = load()
-            claim = fb.claim(id)
+            claim = queries.claims_by_id(fb, [id])[0]
             return _result(claim_dict(fb, claim), claim_card(fb, claim, width=100))
 
     @server.tool(
@@ -383,20 +375,9 @@ def build_server(facts: str | None = None) -> MCPServer:
         ids: Annotated[list[str], Field(min_length=1, max_length=MAX_IDS, description="Claim ids, as given by the other tools.")],
         style: Annotated[Literal["text", "markdown", "bibtex", "csl-json"], Field(description="Citation style.")] = "text",
     ) -> Annotated[CallToolResult, CiteResult]:
-        from .cite import cite as make_citation
-
         with _tool_errors():
-            fb = load()
-            unknown = [i for i in ids if not fb.has_claim(i.strip())]
-            if unknown:
-                errors = []
-                for i in unknown:
-                    try:
-                        fb.claim(i)
-                    except NotFoundError as exc:
-                        errors += exc.lines()
-                raise NotFoundError("\n".join(errors))
-            citations: list[Citation] = [{"id": i, "citation": make_citation(fb, fb.claim(i), style)} for i in ids]
+            found = queries.citations(load(), ids, style)
+            citations: list[Citation] = [{"id": c.id, "citation": t} for c, t in zip(found.claims, found.texts, strict=True)]
             data: CiteResult = {"style": style, "citations": citations}
             return _result(data, "\n\n".join(c["citation"] for c in citations))
 
@@ -414,16 +395,11 @@ def build_server(facts: str | None = None) -> MCPServer:
     def compare(
         subject: Annotated[str, Field(description="A person, organisation, topic, or words.")],
     ) -> Annotated[CallToolResult, dict[str, Any]]:
-        from .views import compare as compare_claims
-        from .views import subject_claims
-
         with _tool_errors():
             fb = load()
-            reports = list(fb.reports)
-            if len(reports) < 2:
+            if len(fb.reports) < 2:
                 raise UsageError("compare needs two reports in the fact base")
-            label, claims = subject_claims(fb, subject, Filters())
-            cmp = compare_claims(fb, label, claims, reports[0], reports[1])
+            cmp = queries.compare(fb, subject)
             data = comparison_dict(fb, cmp)
             left, right = _report_name(fb, cmp.left), _report_name(fb, cmp.right)
             lines = [
@@ -453,20 +429,16 @@ def build_server(facts: str | None = None) -> MCPServer:
     def conflicts(
         report: Annotated[str | None, Field(description="Only claims of this report (fpc-2021, nit-2021).")] = None,
     ) -> Annotated[CallToolResult, dict[str, Any]]:
-        from .views import conflicts as find_conflicts
-
         with _tool_errors():
             fb = load()
-            if report is not None and report not in fb.reports:
-                raise UsageError(f"unknown report {report!r} (known: {', '.join(fb.reports)})")
-            differs, noted = find_conflicts(fb, report)
-            lines = [f"{len(differs)} places where the reports differ:"]
-            for p in differs:
-                lines.append(f"DIFFERS: {p.note or ''}")
-                lines += ["  " + _claim_text(claim_dict(fb, c)) for c in (p.left, p.right)]
-            lines.append(f"{len(noted)} curators' notes on the reports' text:")
-            lines += [_claim_text(claim_dict(fb, c)) for c in noted]
-            return _result(conflicts_dict(fb, differs, noted), "\n".join(lines))
+            found = queries.conflicts(fb, report)
+            lines = [f"{len(found.differs)} places where the reports differ:"]
+            for d in found.differs:
+                lines.append(f"DIFFERS ({d.nature}): {d.pair.note or ''}")
+                lines += ["  " + _claim_text(claim_dict(fb, c)) for c in (d.pair.left, d.pair.right)]
+            lines.append(f"{len(found.noted)} curators' notes on the reports' text:")
+            lines += [_claim_text(claim_dict(fb, c)) for c in found.noted]
+            return _result(conflicts_dict(fb, found), "\n".join(lines))
 
     @server.tool(
         title="The reports",
@@ -478,7 +450,8 @@ def build_server(facts: str | None = None) -> MCPServer:
     )
     def list_sources() -> Annotated[CallToolResult, SourcesResult]:
         with _tool_errors():
-            rows = source_dicts(load())
+            fb = load()
+            rows = source_dicts(fb, queries.sources(fb))
             lines = [
                 f"{r['id']}: {r['author']}, {r['title']}, {r['publisher']}, {r['published'] or 'n.d.'}; "
                 f"covers {r['covers'] or 'unknown'}; {r['claims']} claims; {r['url'] or 'no URL'}"

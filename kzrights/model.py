@@ -150,3 +150,38 @@ class Problem(NamedTuple):
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}: {self.message}" if self.line else f"{self.file}: {self.message}"
+
+
+# --------------------------------------------------------------------------- query results
+# What ``queries`` returns, one record per command: plain data a Python caller can use as it
+# is, and that ``render`` turns into any output format. The records of ``search`` and
+# ``person`` (and a ``Claim`` for ``show``) are here; the others are in ``results``, which only
+# the commands that return them import (defining a NamedTuple costs about 0.1 ms).
+
+
+class SearchResult(NamedTuple):
+    """``search``: the answer, and whether the data output also lists the partial matches."""
+
+    answer: Answer
+    filtered: bool = False  # filters narrowed the search (a no-answer message says so)
+    with_partial: bool = False
+
+    @property
+    def claims(self) -> list[Hit]:
+        """What a data format lists: the answers, then the partial matches when asked for."""
+        return self.answer.hits + (self.answer.partial if self.with_partial else [])
+
+
+class EntityReport(NamedTuple):
+    """``person``, ``org``, ``topic``: the best match for a name and its claims, ordered by
+    report, date and id; ``total`` counts them all when ``limit`` cut the list."""
+
+    query: str
+    record: Entity | Topic
+    claims: list[Claim]
+    total: int
+    alternatives: tuple[str, ...] = ()  # "Name (id)" of the other close matches
+
+    @property
+    def kind(self) -> str:
+        return self.record.kind if isinstance(self.record, Entity) else "topic"

@@ -105,66 +105,92 @@ def check(value: Any, schema: dict[str, Any], path: Path = ()) -> list[tuple[Pat
 
 def _check(value: Any, schema: dict[str, Any], path: Path, out: list[tuple[Path, str]]) -> None:
     if "oneOf" in schema:
-        options = schema["oneOf"]
-        if not any(not check(value, s, path) for s in options):
-            # Report against the option whose type fits, if any, for a useful message.
-            fitting = [s for s in options if "type" not in s or _type_ok(value, s["type"])]
-            if fitting:
-                _check(value, fitting[0], path, out)
-            else:
-                out.append((path, f"has the wrong type: {_describe(value)}"))
+        _check_one_of(value, schema["oneOf"], path, out)
         return
-    if isinstance(value, float) and not math.isfinite(value):
-        out.append((path, f"must be a finite number, not {value}"))
+    why = _number_problem(value) or _type_problem(value, schema.get("type"))
+    if why:
+        out.append((path, why))
         return
-    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > INT_LIMIT:
-        out.append((path, f"is too large a number ({len(str(abs(value)))} digits); the limit is {INT_LIMIT}"))
-        return
-    expected = schema.get("type")
-    if expected is not None:
-        names = expected if isinstance(expected, list) else (expected,)
-        if not any(_type_ok(value, n) for n in names):
-            out.append((path, f"must be {' or '.join(names)}, not {_describe(value)}"))
-            return
     if "enum" in schema and value not in schema["enum"]:
         out.append((path, f"must be one of {', '.join(map(str, schema['enum']))}, not {value!r}"))
     if isinstance(value, str):
-        if "minLength" in schema and len(value.strip()) < schema["minLength"]:
-            out.append((path, "must not be empty"))
-        if "maxLength" in schema and len(value) > schema["maxLength"]:
-            out.append((path, f"is {len(value)} characters long; the limit is {schema['maxLength']}"))
-        if "pattern" in schema and not _regex(schema["pattern"]).search(value):
-            why = schema.get("errorMessage") or f"does not match the form {schema['pattern']}"
-            out.append((path, f"{value!r} {why}"))
+        _check_string(value, schema, path, out)
     elif isinstance(value, dict):
-        props = schema.get("properties", {})
-        required = schema.get("required", ())
-        for key in required:
-            if key not in value or value[key] is None:
-                out.append((path, f"missing required field '{key}'"))
-        closed = schema.get("additionalProperties", True) is False
-        for key, item in value.items():
-            sub = props.get(key)
-            if sub is not None:
-                if item is not None or key in required:
-                    _check(item, sub, (*path, key), out)
-            elif closed:
-                known = ", ".join(sorted(props))
-                out.append(((*path, key), f"unknown field '{key}' (known fields: {known})"))
+        _check_mapping(value, schema, path, out)
     elif isinstance(value, list):
-        items = schema.get("items")
-        if items is not None:
-            for i, item in enumerate(value):
-                _check(item, items, (*path, i), out)
-        if schema.get("uniqueItems"):
-            seen: set[Any] = set()  # a set, not a list: a long list is checked in linear time
-            for i, item in enumerate(value):
-                key = _hashable(item)
-                if key in seen:
-                    out.append(((*path, i), f"repeats {item!r}"))
-                seen.add(key)
+        _check_list(value, schema, path, out)
     elif isinstance(value, (int, float)) and not isinstance(value, bool) and "minimum" in schema and value < schema["minimum"]:
         out.append((path, f"must be at least {schema['minimum']}, not {value}"))
+
+
+def _check_one_of(value: Any, options: list[dict[str, Any]], path: Path, out: list[tuple[Path, str]]) -> None:
+    if any(not check(value, s, path) for s in options):
+        return
+    # Report against the option whose type fits, if any, for a useful message.
+    fitting = [s for s in options if "type" not in s or _type_ok(value, s["type"])]
+    if fitting:
+        _check(value, fitting[0], path, out)
+    else:
+        out.append((path, f"has the wrong type: {_describe(value)}"))
+
+
+def _number_problem(value: Any) -> str | None:
+    """Whatever the schema says: a number is finite, an integer fits in 64 bits."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"must be a finite number, not {value}"
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > INT_LIMIT:
+        return f"is too large a number ({len(str(abs(value)))} digits); the limit is {INT_LIMIT}"
+    return None
+
+
+def _type_problem(value: Any, expected: str | list[str] | None) -> str | None:
+    if expected is None:
+        return None
+    names = expected if isinstance(expected, list) else (expected,)
+    if any(_type_ok(value, n) for n in names):
+        return None
+    return f"must be {' or '.join(names)}, not {_describe(value)}"
+
+
+def _check_string(value: str, schema: dict[str, Any], path: Path, out: list[tuple[Path, str]]) -> None:
+    if "minLength" in schema and len(value.strip()) < schema["minLength"]:
+        out.append((path, "must not be empty"))
+    if "maxLength" in schema and len(value) > schema["maxLength"]:
+        out.append((path, f"is {len(value)} characters long; the limit is {schema['maxLength']}"))
+    if "pattern" in schema and not _regex(schema["pattern"]).search(value):
+        why = schema.get("errorMessage") or f"does not match the form {schema['pattern']}"
+        out.append((path, f"{value!r} {why}"))
+
+
+def _check_mapping(value: dict[str, Any], schema: dict[str, Any], path: Path, out: list[tuple[Path, str]]) -> None:
+    props = schema.get("properties", {})
+    required = schema.get("required", ())
+    for key in required:
+        if key not in value or value[key] is None:
+            out.append((path, f"missing required field '{key}'"))
+    closed = schema.get("additionalProperties", True) is False
+    for key, item in value.items():
+        sub = props.get(key)
+        if sub is not None:
+            if item is not None or key in required:
+                _check(item, sub, (*path, key), out)
+        elif closed:
+            known = ", ".join(sorted(props))
+            out.append(((*path, key), f"unknown field '{key}' (known fields: {known})"))
+
+
+def _check_list(value: list[Any], schema: dict[str, Any], path: Path, out: list[tuple[Path, str]]) -> None:
+    items = schema.get("items")
+    if items is not None:
+        for i, item in enumerate(value):
+            _check(item, items, (*path, i), out)
+    if schema.get("uniqueItems"):
+        seen: set[Any] = set()  # a set, not a list: a long list is checked in linear time
+        for i, item in enumerate(value):
+            key = _hashable(item)
+            if key in seen:
+                out.append(((*path, i), f"repeats {item!r}"))
+            seen.add(key)
 
 
 def _hashable(value: Any) -> Any:

@@ -31,15 +31,27 @@ question asks: a figure for "how many", a date for "when".
 
 from __future__ import annotations
 
-import bisect
 import math
 import re
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple
 
 from .query import STOPWORDS, Query, Word, analyse
+from .store import (
+    CLAIM_PEOPLE,
+    ENTITY_DESCRIPTION,
+    ENTITY_ROLE,
+    TOPIC_DESCRIPTION,
+    Row,
+    Store,
+    as_store,
+    pack,
+    unpack,
+)
 from .text import fold_key, fold_word, normalize_text
+
+__all__ = ["Searcher", "build_index", "claim_terms", "pack", "resolve_name", "unpack"]
 
 MAX_QUERY_WORDS = 32  # a pasted paragraph is searched by its first words, not rejected
 MAX_SPAN = 6  # the longest entity name, in words, looked for inside a query
@@ -65,167 +77,14 @@ TOPIC_ONLY_WEIGHT = 0.8  # a concept held only through the claim's topic tag
 W_COVERAGE, W_TEXT, W_WANTS, W_BREVITY = 0.6, 0.25, 0.15, 0.05
 _HAS_FIGURE = re.compile(r"\d")
 
-# Compiled layout (plain data that marshal stores). A claim record is a list in this order:
-ENTITY_KIND, ENTITY_ID, ENTITY_NAME, ENTITY_ALIASES, ENTITY_ROLE = 0, 1, 2, 3, 5
-CLAIM_ID, CLAIM_TEXT, CLAIM_REPORT = 0, 1, 2
-CLAIM_DATE, CLAIM_PEOPLE, CLAIM_ORGS, CLAIM_PLACES, CLAIM_TOPICS = 6, 7, 8, 9, 10
-CLAIM_TERMS = 15  # the claim's lay search terms
-TOPIC_ID, TOPIC_LABEL, TOPIC_ALIASES, TOPIC_RU, TOPIC_KK = 0, 1, 2, 4, 5
-TAG_FIELDS = ((CLAIM_PEOPLE, "person"), (CLAIM_ORGS, "organization"), (CLAIM_PLACES, "place"))
-
-
-def pack(positions: Iterable[int]) -> bytes:
-    """Claim positions as packed unsigned ints: one bytes object loads far faster than a
-    list of ints, and a query unpacks only the lists it needs."""
-    return array("I", positions).tobytes()
-
-
-def unpack(packed: bytes) -> array[int]:
-    out = array("I")
-    out.frombytes(packed)
-    return out
-
-
-def posting(entry: bytes) -> tuple[str, array[int]]:
-    """A postings entry: the word as written, and the positions of the claims holding it."""
-    if not entry:
-        return "", array("I")
-    cut = entry.index(0)
-    return entry[:cut].decode(), unpack(entry[cut + 1 :])
-
-
-def content_words(words: Iterable[str]) -> list[str]:
-    return [w for w in words if w not in STOPWORDS]
+TAG_FIELDS = ((CLAIM_PEOPLE, "person"), (8, "organization"), (9, "place"))
 
 
 def claim_terms(text: str) -> list[Any]:
     """A claim's normalised text and its distinct words as [folded key, word as written]."""
-    norm = normalize_text(text)
-    seen: dict[str, str] = {}
-    for w in content_words(norm.split()):
-        seen.setdefault(fold_word(w), w)
-    return [norm, [[k, w] for k, w in seen.items()]]
+    from .build import claim_terms
 
-
-def _stem_seq(norm: str) -> list[str]:
-    from .lang import english_stem
-
-    return [english_stem(w) for w in norm.split()]
-
-
-def _holds_run(seq: Sequence[str], run: Sequence[str]) -> bool:
-    n = len(run)
-    return any(list(seq[i : i + n]) == list(run) for i in range(len(seq) - n + 1))
-
-
-def _concepts(topics: Sequence[Sequence[Any]], vocabulary: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Every concept search knows: the vocabulary's, and one per topic (label, aliases and
-    its Russian and Kazakh words)."""
-    out = [
-        {
-            "id": f"topic:{t[TOPIC_ID]}",
-            "topics": [t[TOPIC_ID]],
-            "en": [t[TOPIC_LABEL], *t[TOPIC_ALIASES]],
-            "ru": list(t[TOPIC_RU]) if len(t) > TOPIC_RU else [],
-            "kk": list(t[TOPIC_KK]) if len(t) > TOPIC_KK else [],
-        }
-        for t in topics
-    ]
-    out += [
-        {
-            "id": c["id"],
-            "topics": list(c.get("topics") or []),
-            "en": list(c.get("en") or []),
-            "ru": list(c.get("ru") or []),
-            "kk": list(c.get("kk") or []),
-        }
-        for c in vocabulary
-    ]
-    return out
-
-
-def _build_concepts(
-    concepts: list[dict[str, Any]], stem_seqs: list[list[str]], stem_postings: dict[str, list[int]], by_tag: dict[str, list[int]]
-) -> dict[str, Any]:
-    """Concept look-up tables (English by stem run, Russian by stem run, Kazakh by base
-    form) and, for each concept, the claims that hold one of its terms or its topic."""
-    from .lang import english_stem, russian_stem
-
-    en_keys: dict[str, list[int]] = {}
-    ru_keys: dict[str, list[int]] = {}
-    kk_terms: list[list[Any]] = []
-    claims_of: list[bytes] = []
-    term_of: list[dict[int, str]] = []
-    for ci, c in enumerate(concepts):
-        held: dict[int, str] = {}
-        for term in c["en"]:
-            norm = normalize_text(term)
-            if not norm:
-                continue
-            run = [english_stem(w) for w in norm.split()]
-            key = " ".join(run)
-            if ci not in en_keys.setdefault(key, []):
-                en_keys[key].append(ci)
-            content = [s for s, w in zip(run, norm.split(), strict=True) if w not in STOPWORDS] or run
-            cand: set[int] | None = None
-            for s in content:
-                got = set(stem_postings.get(s, ()))
-                cand = got if cand is None else cand & got
-            for pos in sorted(cand or ()):
-                if len(run) == 1 or _holds_run(stem_seqs[pos], run):
-                    held.setdefault(pos, term)
-        # words split at hyphens as a query's are (зорлық-зомбылық is two words in both)
-        # a claim tagged with the concept's topic holds it too, but a claim that says one of
-        # its words keeps that word (it weighs more than the tag: see Searcher._give_concept)
-        for topic in c["topics"]:
-            for pos in by_tag.get(f"topic:{topic}", []):
-                held.setdefault(pos, f"topic {topic}")
-        for term in c["ru"]:
-            key = " ".join(russian_stem(w) for w in re.findall(r"\w+", term.lower()))
-            if key and ci not in ru_keys.setdefault(key, []):
-                ru_keys[key].append(ci)
-        for term in c["kk"]:
-            words = re.findall(r"\w+", term.lower())
-            if words:
-                kk_terms.append([words, ci])
-        claims_of.append(pack(sorted(held)))
-        term_of.append(held)
-    # Russian and Kazakh terms in buckets by their first two letters: a query word is compared
-    # with the terms that could meet it, not with all of them
-    ru_buckets: dict[str, dict[str, bytes]] = {}
-    for k, v in ru_keys.items():
-        ru_buckets.setdefault(k[:BUCKET], {})[k] = pack(v)
-    kk_buckets: dict[str, list[list[Any]]] = {}
-    for entry in kk_terms:
-        kk_buckets.setdefault(entry[0][0][:BUCKET], []).append(entry)
-    return {
-        "concept_ids": [c["id"] for c in concepts],
-        "concept_en": {k: pack(v) for k, v in en_keys.items()},
-        "concept_ru": ru_buckets,
-        "concept_kk": kk_buckets,
-        "concept_claims": claims_of,
-        "concept_forms": [{pos: t for pos, t in held.items()} for held in term_of],
-    }
-
-
-def _roles(entities: Sequence[Sequence[Any]]) -> dict[str, str]:
-    """Each person's role, without the names in it ("Nazarbayev's son-in-law; businessman" ->
-    "son in law businessman"): a claim that names a person holds the words of their role, so
-    "the president's son-in-law" meets the claims about him."""
-    names = {
-        w
-        for e in entities
-        if e[ENTITY_KIND] in ("person", "place")
-        for form in (e[ENTITY_NAME], *e[ENTITY_ALIASES])
-        for w in normalize_text(form).split()
-    }
-    out = {}
-    for e in entities:
-        role = e[ENTITY_ROLE] if e[ENTITY_KIND] == "person" and len(e) > ENTITY_ROLE and e[ENTITY_ROLE] else ""
-        words = [w for w in normalize_text(role).split() if w not in names]
-        if words:
-            out[e[ENTITY_ID]] = " ".join(words)
-    return out
+    return claim_terms(text)
 
 
 def build_index(
@@ -235,102 +94,10 @@ def build_index(
     terms: Sequence[list[Any] | None] | None = None,
     vocabulary: Sequence[dict[str, Any]] = (),
 ) -> dict[str, Any]:
-    """Everything a query needs, computed once: postings by folded word and by stem, the
-    claims of each entity, topic and concept, every name form to look for in a query, and
-    per-claim columns. ``terms`` may give each claim's ``claim_terms`` already computed."""
+    """Everything a query needs, in memory (``DictStore``); see ``build.build_index``."""
+    from .build import build_index
 
-    postings: dict[str, list[int]] = {}
-    term_postings: dict[str, list[int]] = {}  # words of the claims' own lay search terms
-    stem_postings: dict[str, list[int]] = {}
-    surface: dict[str, str] = {}  # a word as written, for each folded key (shown in "matched")
-    texts: list[str] = []
-    term_texts: list[str] = []
-    stem_seqs: list[list[str]] = []
-    by_tag: dict[str, list[int]] = {}
-    capital: set[str] = set()  # words written with a capital inside a sentence ...
-    lower: set[str] = set()  # ... and words written in lower case somewhere
-    roles = _roles(entities)
-    for i, c in enumerate(claims):
-        for m in re.finditer(r"(?<![.!?:;(\"“] )(?<!^)\b([^\W\d_][\w'’-]*)", c[CLAIM_TEXT]):
-            (capital if m.group(1)[0].isupper() else lower).add(fold_word(m.group(1).lower()))
-        known = terms[i] if terms else None
-        norm, words = known if known else claim_terms(c[CLAIM_TEXT])
-        texts.append(norm)
-        for key, w in words:
-            postings.setdefault(key, []).append(i)
-            surface.setdefault(key, w)
-        lay = [normalize_text(t) for t in (c[CLAIM_TERMS] if len(c) > CLAIM_TERMS else [])]
-        lay += [roles[ref] for ref in c[CLAIM_PEOPLE] if ref in roles]
-        term_texts.append(" | ".join(lay))
-        for key in dict.fromkeys(fold_word(w) for t in lay for w in content_words(t.split())):
-            term_postings.setdefault(key, []).append(i)
-        seq = _stem_seq(norm)
-        lay_seq = [s for t in lay for s in ["|", *_stem_seq(t)]]
-        stem_seqs.append(seq + lay_seq)
-        for s in dict.fromkeys(seq + lay_seq):
-            stem_postings.setdefault(s, []).append(i)
-        year = c[CLAIM_DATE][:4] if c[CLAIM_DATE] else None
-        if year and not any(k == year for k, _ in words):
-            postings.setdefault(year, []).append(i)
-        for field, kind in TAG_FIELDS:
-            for ref in c[field]:
-                by_tag.setdefault(f"{kind}:{ref}", []).append(i)
-        for ref in c[CLAIM_TOPICS]:
-            by_tag.setdefault(f"topic:{ref}", []).append(i)
-    forms: list[list[Any]] = []  # [tag, display form, folded key, via, normalised form]
-    for e in entities:
-        tag = f"{e[ENTITY_KIND]}:{e[ENTITY_ID]}"
-        forms.append([tag, e[ENTITY_NAME], fold_key(e[ENTITY_NAME]), "name", normalize_text(e[ENTITY_NAME])])
-        forms += [[tag, a, fold_key(a), "alias", normalize_text(a)] for a in e[ENTITY_ALIASES]]
-        forms.append([tag, e[ENTITY_ID], fold_key(e[ENTITY_ID]), "id", normalize_text(e[ENTITY_ID])])
-    for t in topics:
-        tag = f"topic:{t[0]}"
-        forms.append([tag, t[1], fold_key(t[1]), "name", normalize_text(t[1])])
-        forms += [[tag, a, fold_key(a), "alias", normalize_text(a)] for a in t[2]]
-        forms.append([tag, t[0], fold_key(t[0]), "id", normalize_text(t[0])])  # ids, as JSON shows them
-    forms = [f for f in forms if f[2]]
-    # Runs of two or more words inside a longer name ("Democratic Choice" in "Democratic
-    # Choice of Kazakhstan"), by folded key -> positions in ``forms``.
-    partials: dict[str, list[int]] = {}
-    for fi, f in enumerate(forms):
-        words = f[2].split()
-        for i in range(len(words)):
-            for j in range(i + 2, len(words) + 1):
-                if (i, j) == (0, len(words)) or len(content_words(words[i:j])) < 2:
-                    continue
-                entry = partials.setdefault(" ".join(words[i:j]), [])
-                if fi not in entry:
-                    entry.append(fi)
-    form_keys: dict[str, list[int]] = {}
-    for fi, f in enumerate(forms):
-        form_keys.setdefault(f[2], []).append(fi)
-    # proper nouns ("QazVac", "Kazakhgate"): naming one names a thing, as an entity's name does
-    proper = sorted(capital - lower)
-    # the words of people's names: a typo of one of them may be a made-up person
-    name_words = sorted({w for f in forms if f[0].startswith("person:") and f[3] != "id" for w in f[2].split()})
-    index = {
-        "form_keys": {k: pack(v) for k, v in form_keys.items()},
-        "texts": texts,
-        "term_texts": term_texts,
-        "ids": [c[CLAIM_ID] for c in claims],
-        "reports": [c[CLAIM_REPORT] for c in claims],
-        "dates": [c[CLAIM_DATE] for c in claims],
-        "lengths": [len(c[CLAIM_TEXT]) for c in claims],
-        "figures": [bool(_HAS_FIGURE.search(c[CLAIM_TEXT])) for c in claims],
-        "people": [list(c[CLAIM_PEOPLE]) for c in claims],
-        # the word as first written, a NUL, then the packed positions: one object per word
-        "postings": {k: surface.get(k, k).encode() + b"\0" + pack(v) for k, v in postings.items()},
-        "term_postings": {k: pack(v) for k, v in term_postings.items()},
-        "stem_postings": {k: pack(v) for k, v in stem_postings.items()},
-        "vocab": "\n".join(sorted(set(postings) | set(term_postings))),
-        "name_words": "\n".join(name_words),
-        "proper_words": "\n".join(proper),
-        "by_tag": {k: pack(v) for k, v in by_tag.items()},
-        "forms": forms,
-        "partials": {k: pack(v) for k, v in partials.items()},
-    }
-    index.update(_build_concepts(_concepts(topics, vocabulary), stem_seqs, stem_postings, by_tag))
-    return index
+    return build_index(claims, entities, topics, terms, vocabulary)
 
 
 class Ranked(NamedTuple):
@@ -351,6 +118,7 @@ class Ranking(NamedTuple):
     missing: tuple[str, ...]  # query words no claim holds
     suggestions: tuple[str, ...]  # names the query may have meant (a typo of a name)
     report: str | None  # a report the query itself named
+    total: int | None = None  # claims that answer in full, when ``full`` holds only the best of them
 
 
 # credit for one query word in one claim: (weight, field, via, form, a typo of a name)
@@ -408,66 +176,51 @@ def _within_edits(a: str, b: str, most: int) -> bool:
 class Searcher:
     """Ranks the claims of one compiled fact base against queries."""
 
-    def __init__(self, data: dict[str, Any]):
-        self.data = data
-        self.index = data["index"]
-        self._vocab: list[str] | None = None
-        self._name_words: set[str] | None = None
-        self._proper: set[str] | None = None
+    def __init__(self, data: Store | dict[str, Any]):
+        self.store = as_store(data)
         self._named: set[int] = set()  # claims tagged with an entity the last query names
         self._query_people: set[str] = set()  # people the last query names
         self._corrected: dict[int, str] = {}  # the last query's typos, as the reports write the words
 
     @property
-    def vocab(self) -> list[str]:
-        """Every folded word of the index, sorted (for prefix and fuzzy look-ups)."""
-        if self._vocab is None:
-            self._vocab = self.index["vocab"].split("\n")
-        return self._vocab
+    def name_words(self) -> Any:
+        """The words of people's names (``w in name_words``)."""
+        return self.store.name_words
 
     @property
-    def name_words(self) -> set[str]:
-        if self._name_words is None:
-            self._name_words = set(self.index.get("name_words", "").split("\n"))
-        return self._name_words
-
-    @property
-    def proper_words(self) -> set[str]:
-        if self._proper is None:
-            self._proper = set(self.index.get("proper_words", "").split("\n")) - {""}
-        return self._proper
+    def proper_words(self) -> Any:
+        """Proper nouns the reports write ("QazVac", "Kazakhgate"): ``w in proper_words``."""
+        return self.store.proper_words
 
     # -- vocabulary look-ups -------------------------------------------------------------
 
     def _word_keys(self, word: str, fuzzy: bool = True) -> list[tuple[str, float, str]]:
         """Index keys that match one query word: (key, weight, via)."""
         key = fold_word(word)
-        postings, term_postings = self.index["postings"], self.index.get("term_postings", {})
+        store = self.store
         out: list[tuple[str, float, str]] = []
-        if key in postings or key in term_postings:
+        if store.has_word(key):
             out.append((key, 1.0, "word"))
         if re.fullmatch(r"[\d.]+", word):
             return out  # numbers match exactly or not at all
-        vocab = self.vocab
         if len(key) >= 4:  # prefix: "photo" finds "photos", "registr" finds "registration"
-            i = bisect.bisect_left(vocab, key)
-            while i < len(vocab) and vocab[i].startswith(key) and len(out) < 40:
+            for cand in store.vocab_from(key):
+                if not cand.startswith(key) or len(out) >= 40:
+                    break
                 # a short key extends only a little ("parti" finds "parties", not "participation")
-                if vocab[i] != key and (len(key) >= 7 or len(vocab[i]) - len(key) <= 4):
-                    out.append((vocab[i], 0.9, "prefix"))
-                i += 1
+                if cand != key and (len(key) >= 7 or len(cand) - len(key) <= 4):
+                    out.append((cand, 0.9, "prefix"))
         if len(key) >= 5:  # same stem: "arrested" finds "arrest", "abolished" finds "abolition"
             stem = key[:5]
-            i = bisect.bisect_left(vocab, stem)
-            while i < len(vocab) and vocab[i].startswith(stem) and len(out) < 60:
-                cand = vocab[i]
+            for cand in store.vocab_from(stem):
+                if not cand.startswith(stem) or len(out) >= 60:
+                    break
                 if cand != key and not cand.startswith(key):
                     common = next(
                         (n for n, (a, b) in enumerate(zip(key, cand, strict=False)) if a != b), min(len(key), len(cand))
                     )
                     if common >= 6 or min(len(key), len(cand)) >= 8:
                         out.append((cand, STEM_WEIGHT, "stem"))
-                i += 1
         if fuzzy and len(key) >= FUZZY_MIN_LEN and not out:  # typo tolerance, only where nothing matched as written
             out += self._typos(key)
         return out
@@ -478,7 +231,9 @@ class Searcher:
         cutoff = 80 if len(key) >= 8 else 83
         return [
             (cand, 0.85 * score / 100, "fuzzy")
-            for cand, score, _ in process.extract(key, self.vocab, scorer=fuzz.ratio, score_cutoff=cutoff, limit=6)
+            for cand, score, _ in process.extract(
+                key, self.store.typo_candidates(key), scorer=fuzz.ratio, score_cutoff=cutoff, limit=6
+            )
         ]
 
     def _stem_claims(self, word: str) -> array[int]:
@@ -486,14 +241,14 @@ class Searcher:
         detain ~ detained ~ detaining)."""
         from .lang import english_stem
 
-        return unpack(self.index.get("stem_postings", {}).get(english_stem(word), b""))
+        return self.store.stem_postings(english_stem(word))
 
     def _concept_spans(self, words: Sequence[Word], content: set[int], fixed: dict[int, str]) -> list[tuple[int, int, int, str]]:
         """Vocabulary concepts named inside the query: (start, end, concept, via). ``fixed``
         gives a typo's correction for some positions, looked up in its place."""
         from .lang import english_stem, kazakh_meets, russian_stem, stems_meet
 
-        en, ru, kk = self.index.get("concept_en", {}), self.index.get("concept_ru", {}), self.index.get("concept_kk", {})
+        store = self.store
         found: list[tuple[int, int, int, str]] = []
         n = len(words)
         latin = [fixed.get(i, w.norm) for i, w in enumerate(words)]
@@ -503,17 +258,17 @@ class Searcher:
                     continue
                 key = " ".join(english_stem(w) for w in latin[i:j])
                 via = "fuzzy" if any(k in fixed for k in range(i, j)) else "synonym"
-                found += [(i, j, ci, via) for ci in unpack(en.get(key, b""))]
+                found += [(i, j, ci, via) for ci in store.concept_en(key)]
         cyr = [i for i, w in enumerate(words) if w.cyrillic]
         if not cyr:
             return found
         stems = {i: russian_stem(words[i].raw) for i in cyr if not words[i].kazakh}
         for i in cyr:
-            for key, packed in ru.get(stems[i][:BUCKET], {}).items() if i in stems else ():
+            for key, packed in store.concept_ru(stems[i][:BUCKET]).items() if i in stems else ():
                 run = key.split()
                 if i + len(run) <= n and all(i + k in stems and stems_meet(stems[i + k], s) for k, s in enumerate(run)):
                     found += [(i, i + len(run), ci, "translation") for ci in unpack(packed)]
-            for run, ci in kk.get(words[i].raw[:BUCKET], ()):
+            for run, ci in store.concept_kk(words[i].raw[:BUCKET]):
                 if i + len(run) <= n and all(
                     words[i + k].cyrillic and kazakh_meets(words[i + k].raw, t) for k, t in enumerate(run)
                 ):
@@ -523,7 +278,7 @@ class Searcher:
     def _spans(self, folds: Sequence[str], content: set[int]) -> list[tuple[int, int, list[Any], float, str]]:
         """Entity and topic names inside the query: (start, end, form, weight, via)."""
         found = []
-        forms, form_keys = self.index["forms"], self.index["form_keys"]
+        store = self.store
         n = len(folds)
         covered: set[tuple[int, int]] = set()
         for i in range(n):
@@ -531,33 +286,32 @@ class Searcher:
                 if not any(k in content for k in range(i, j)):
                     continue
                 key = " ".join(folds[i:j])
-                for form in (forms[fi] for fi in unpack(form_keys.get(key, b""))):
+                for form in store.forms_for(key):
                     found.append((i, j, form, 1.0, form[3]))
                     covered.add((i, j))
-                for fi in unpack(self.index["partials"].get(key, b"")):
-                    found.append((i, j, self.index["forms"][fi], 0.9, "partial"))
+                for form in store.partials_for(key):
+                    found.append((i, j, form, 0.9, "partial"))
                     covered.add((i, j))
         # Fuzzy names: spans of up to three words, none of them matched exactly, that hold a
         # word the index does not know as written (a typo or an unlisted spelling).
-        known = self.index["postings"]
         exact_words = {k for i, j in covered for k in range(i, j)}
         spans = [
             (i, j)
             for i in range(n)
             for j in range(i + 1, min(n, i + 3) + 1)
             if not any(k in exact_words for k in range(i, j))
-            and any(k in content and folds[k] not in known for k in range(i, j))
+            and any(k in content and not store.in_postings(folds[k]) for k in range(i, j))
             and len("".join(folds[i:j])) >= FUZZY_MIN_LEN
         ]
         if spans:
             from rapidfuzz import fuzz, process
 
-            keys = list(form_keys)
             for i, j in spans:
                 key = " ".join(folds[i:j])
                 cutoff = 85 if len(key) >= 8 else 90
+                keys = store.form_key_candidates(key)
                 for cand, score, _ in process.extract(key, keys, scorer=fuzz.ratio, score_cutoff=cutoff, limit=4):
-                    for form in (forms[fi] for fi in unpack(form_keys[cand])):
+                    for form in store.forms_for(cand):
                         found.append((i, j, form, 0.85 * score / 100, "fuzzy"))
         return found
 
@@ -565,92 +319,90 @@ class Searcher:
 
     def rank(self, query: str, allowed: set[int] | None = None, limit: int | None = None) -> list[Ranked]:
         """Claims matching ``query``, best first (full answers, then partial ones)."""
-        r = self.answer(query, allowed)
+        r = self.answer(query, allowed, limit)
         ranked = r.full + r.partial
         return ranked[:limit] if limit else ranked
 
-    def answer(self, query: str, allowed: set[int] | None = None) -> Ranking:
-        """Claims that answer ``query`` in full, best first, and apart the nearest partial ones."""
+    def answer(self, query: str, allowed: set[int] | None = None, limit: int | None = None) -> Ranking:
+        """Claims that answer ``query`` in full, best first, and apart the nearest partial ones.
+
+        With a ``limit``, ``full`` may hold only the best ``limit`` answers (and ``partial``
+        the best ``max(limit, 10)``); ``total`` counts them all. That lets a query over words
+        that many claims hold rank the best of them without scoring every one (``_bulk``)."""
         q = analyse(query, MAX_QUERY_WORDS)
         if not q.words:
             return Ranking([], [], (), (), None)
         if q.report:
-            allowed = {
-                i
-                for i in (allowed if allowed is not None else range(len(self.index["ids"])))
-                if self.index["reports"][i] == q.report
-            }
-        credit, tier2, id_hit = self._credit(q)
-        return self._tiers(q, credit, tier2, id_hit, allowed)
+            of_report = self.store.report_positions(q.report)
+            allowed = of_report if allowed is None else allowed & of_report
+        src = self._sources(q)
+        size = sum(len(positions) for sources in src.by_word.values() for positions, _ in sources)
+        if limit is not None and size > BULK and self.store.length_ordered and self._bulk_applies(q, src):
+            return _Bulk(self, q, src, allowed, limit, max(limit, 10)).rank()
+        credit = {p: _expand(sources) for p, sources in src.by_word.items()}
+        return self._tiers(q, credit, src.tier2, src.id_hit, allowed)
 
-    def _credit(self, q: Query) -> tuple[dict[int, dict[int, Credit]], set[int], int | None]:
-        """For each content word of the query, every claim that holds it and how."""
+    def _sources(self, q: Query) -> _Sources:
+        """For each content word of the query, every list of claims that holds it, with how
+        (a ``Credit``), in the order they are found: a claim's credit for a word is the first
+        of the highest weight among the lists that hold it (see ``_expand``)."""
         words, content = q.words, set(q.content)
-        postings, term_postings, by_tag = self.index["postings"], self.index.get("term_postings", {}), self.index["by_tag"]
-        credit: dict[int, dict[int, Credit]] = {p: {} for p in content}
+        store = self.store
+        by_word: dict[int, list[tuple[array[int], Credit]]] = {p: [] for p in content}
         self._corrected = {}
 
-        def give(p: int, ci: int, c: Credit) -> None:
-            best = credit[p].get(ci)
-            if best is None or c[0] > best[0]:
-                credit[p][ci] = c
+        def add(p: int, positions: array[int], c: Credit) -> None:
+            if positions:
+                by_word[p].append((positions, c))
 
         # 1. the words themselves (Latin script; Cyrillic words met by the vocabulary below)
         translated = {i for s in self._concept_spans(words, content, {}) if s[3] == "translation" for i in range(s[0], s[1])}
         fixed: dict[int, str] = {}
-        for p in content:
+        for p in sorted(content):
             w = words[p]
             if p in translated:
                 continue
             keys = self._word_keys(w.norm, fuzzy=False)
             for key, weight, via in keys:
-                written, positions = posting(postings.get(key, b""))
+                written, positions = store.posting(key)
                 # a name's "stem" (Elshibekov ~ Elshibayev) is a typo of that name
                 name = via == "stem" and key in self.name_words
-                for ci in positions:
-                    give(p, ci, (weight, "claim", via, written or key, name))
-                for ci in unpack(term_postings.get(key, b"")):
-                    give(p, ci, (weight * TERM_WEIGHT, "terms", via, key, name))
+                add(p, positions, (weight, "claim", via, written or key, name))
+                add(p, store.term_postings(key), (weight * TERM_WEIGHT, "terms", via, key, name))
             if not w.norm.isdigit() and w.norm.isalpha():
-                for ci in self._stem_claims(w.norm):
-                    give(p, ci, (STEM_WEIGHT, "claim", "stem", w.norm, False))
+                add(p, self._stem_claims(w.norm), (STEM_WEIGHT, "claim", "stem", w.norm, False))
         # 1b. decades: "1990s", "the 90s", "the nineties" (and "early", "mid", "late" before them)
         for ps, (lo, hi) in decades(words).items():
             years = [str(y) for y in range(lo, hi + 1)] + [f"{lo - lo % 10}s"]
             for year in years:
-                written, positions = posting(postings.get(year, b""))
-                for ci in positions:
-                    for p in ps:
-                        if p in content:
-                            give(p, ci, (1.0, "claim", "decade", written or year, False))
+                written, positions = store.posting(year)
+                for p in ps:
+                    if p in content:
+                        add(p, positions, (1.0, "claim", "decade", written or year, False))
         # 2. concepts: synonyms, translations, topic labels in any language
         for i, j, concept, via in self._concept_spans(words, content, {}):
-            self._give_concept(credit, content, i, j, concept, via, give)
+            self._give_concept(add, content, i, j, concept, via)
         # 3. typos, only for words nothing else matched
-        for p in content:
+        for p in sorted(content):
             if p in translated or len(words[p].norm) < FUZZY_MIN_LEN or not words[p].norm.isalpha():
                 continue
             # a word matched only by a loose stem ("parlimentary" ~ "parliament") may be a typo
             # of a closer word ("parliamentary"): look for one too
-            if credit[p] and (
-                fold_word(words[p].norm) in postings or any(c[2] not in ("stem", "prefix") for c in credit[p].values())
-            ):
+            if by_word[p] and (store.in_postings(fold_word(words[p].norm)) or _best_via(by_word[p], ("stem", "prefix"), False)):
                 continue
             typos = self._typos(fold_word(words[p].norm))
             for key, weight, _via in typos:
                 name = key in self.name_words
-                written, positions = posting(postings.get(key, b""))
-                for ci in positions:
-                    give(p, ci, (weight, "claim", "fuzzy", written or key, name))
-                for ci in unpack(term_postings.get(key, b"")):
-                    give(p, ci, (weight * TERM_WEIGHT, "terms", "fuzzy", key, name))
+                written, positions = store.posting(key)
+                add(p, positions, (weight, "claim", "fuzzy", written or key, name))
+                add(p, store.term_postings(key), (weight * TERM_WEIGHT, "terms", "fuzzy", key, name))
             if typos:
                 fixed[p] = typos[0][0]
-                written = posting(postings.get(typos[0][0], b""))[0]
+                written = store.posting(typos[0][0])[0]
                 self._corrected[p] = normalize_text(written) if written else typos[0][0]
         if fixed:
             for i, j, concept, _via in self._concept_spans(words, content, fixed):
-                self._give_concept(credit, content, i, j, concept, "fuzzy", give)
+                self._give_concept(add, content, i, j, concept, "fuzzy")
         # 4. names of entities and topics inside the query
         folds = [fold_word(w.norm) if i not in translated else "\0" for i, w in enumerate(words)]
         tier2: set[int] = set()
@@ -660,7 +412,7 @@ class Searcher:
             tag, display = form[0], form[1]
             kind = tag.split(":", 1)[0]
             how = via if via in ("fuzzy", "partial") else ("alias" if via == "alias" else "name")
-            tagged = unpack(by_tag.get(tag, b""))
+            tagged = array("I", sorted(store.by_tag(tag)))  # by position, as every list of claims
             if i == 0 and j == len(words) and via not in ("fuzzy", "partial"):
                 tier2.update(tagged)
             w_ = weight * (0.9 if kind == "topic" else 1.0)
@@ -671,36 +423,43 @@ class Searcher:
                 named.update(tagged)
                 if kind == "person":
                     self._query_people.add(tag)
-            for ci in tagged:
-                for p in range(i, j):
-                    if p in content:
-                        give(p, ci, (w_, kind, how, display, typo_of_name))
-        ids = self.index["ids"]
+            for p in range(i, j):
+                if p in content:
+                    add(p, tagged, (w_, kind, how, display, typo_of_name))
         by_id = q.text
-        id_hit = ids.index(by_id) if " " not in by_id and "-" in by_id and by_id in ids else None
+        id_hit = store.position_of(by_id) if " " not in by_id and "-" in by_id else None
         self._named = named
-        return credit, tier2, id_hit
+        return _Sources(by_word, tier2, named, id_hit, bool(translated))
 
-    def _give_concept(
-        self, credit: dict[int, dict[int, Credit]], content: set[int], i: int, j: int, concept: int, via: str, give: Any
-    ) -> None:
-        forms = self.index["concept_forms"][concept]
-        for ci in unpack(self.index["concept_claims"][concept]):
-            form = forms.get(ci, "")
+    def _credit(self, q: Query) -> tuple[dict[int, dict[int, Credit]], set[int], int | None]:
+        """For each content word of the query, every claim that holds it and how."""
+        src = self._sources(q)
+        return {p: _expand(sources) for p, sources in src.by_word.items()}, src.tier2, src.id_hit
+
+    def _give_concept(self, add: Any, content: set[int], i: int, j: int, concept: int, via: str) -> None:
+        for form, positions in self.store.concept_groups(concept):
             # a claim that says the word outranks one that is only tagged with the concept's topic
             weight = SYNONYM_WEIGHT * (TOPIC_ONLY_WEIGHT if form.startswith("topic ") else 1.0) * (0.9 if via == "fuzzy" else 1.0)
             for p in range(i, j):
                 if p in content:
-                    give(p, ci, (weight, "claim", via, form, False))
+                    add(p, positions, (weight, "claim", via, form, False))
+
+    def _bulk_applies(self, q: Query, src: _Sources) -> bool:
+        """Whether ``_Bulk`` ranks this query exactly as ``_tiers`` would: at most
+        ``BULK_WORDS`` content words (a longer query is ranked claim by claim), no word met
+        by translation (a phrase then need not hold every word), and no typo of a name
+        unless the query is one word (only then is no typo ever vouched for or set aside:
+        see ``_agreed``)."""
+        if not 1 <= len(src.by_word) <= BULK_WORDS or src.translated or any(w.cyrillic for w in q.words):
+            return False
+        return len(src.by_word) == 1 or not any(c[4] for sources in src.by_word.values() for _, c in sources)
 
     def _tiers(
         self, q: Query, credit: dict[int, dict[int, Credit]], tier2: set[int], id_hit: int | None, allowed: set[int] | None
     ) -> Ranking:
         """Sort every candidate into its tier (named tests, best first) and score it."""
         content = list(credit)
-        ids, texts, lengths = self.index["ids"], self.index["texts"], self.index["lengths"]
-        term_texts = self.index.get("term_texts") or [""] * len(ids)
-        n_claims = max(len(ids), 1)
+        n_claims = max(self.store.n, 1)
         idf = {p: math.log(1 + n_claims / (1 + len(credit[p]))) for p in content}
         total_idf = sum(idf.values()) or 1.0
         candidates: set[int] = set().union(*(credit[p] for p in content)) if content else set()
@@ -708,20 +467,7 @@ class Searcher:
             candidates.add(id_hit)
         if allowed is not None:
             candidates &= allowed
-        qnorm = " ".join(w.norm for w in q.words)
-        phrase = f" {qnorm} " if len(qnorm) >= 3 else None
-        if phrase:  # "parlimentary oposition" is the phrase "parliamentary opposition": typos and
-            # folded spellings are compared as the reports write them
-            postings = self.index["postings"]
-
-            def written(i: int, w: Word) -> str:
-                if i in self._corrected:  # a typo of a name never makes a phrase: it must be vouched for
-                    fixed = self._corrected[i]
-                    return w.norm if any(fold_word(x) in self.name_words for x in fixed.split()) else fixed
-                surface = posting(postings.get(fold_word(w.norm), b""))[0]
-                return normalize_text(surface) if surface else w.norm
-
-            phrase = " " + " ".join(written(i, w) for i, w in enumerate(q.words)) + " "
+        phrase = self._phrase(q)
         missing = tuple(
             q.words[p].raw for p in content if not (credit[p].keys() & (allowed if allowed is not None else credit[p].keys()))
         )
@@ -729,34 +475,41 @@ class Searcher:
         partial: list[Ranked] = []
         suggestions: dict[str, None] = {}
         name_pos = {p for p in content if fold_word(q.words[p].norm) in self.name_words}
-        ctx = _TierContext(q, content, credit, tier2, id_hit, phrase, texts, term_texts)
-        for ci in candidates:
-            held = {p: credit[p][ci] for p in content if ci in credit[p]}
-            agreed = self._agreed(held, content, name_pos)
-            if agreed is not None:
-                suggestions.update(dict.fromkeys(agreed))
-                held = {p: c for p, c in held.items() if not c[4]}
-            coverage = sum(idf[p] * c[0] for p, c in held.items()) / total_idf
-            text_cov = sum(idf[p] * c[0] for p, c in held.items() if c[1] == "claim") / total_idf
-            lacks = tuple(q.words[p].raw for p in content if p not in held)
-            match: tuple[str, str, str] | None
-            tier = next((t for t, passes in TIER_TESTS if passes(self, ctx, ci, lacks, held)), TIER_PARTIAL)
-            if ci == id_hit:
-                match, coverage = ("id", "exact", q.text), 1.0
-            elif tier == TIER_PHRASE:
-                match = ("claim", "phrase", q.text)
-            else:
-                best = max(held.items(), key=lambda pc: idf[pc[0]] * pc[1][0])[1] if held else None
-                match = (best[1], best[2], best[3]) if best else None
-            if tier == TIER_PARTIAL and (coverage < MIN_PARTIAL_COVERAGE or not held):
-                continue
-            score = TIER_BASE[tier] + TIER_SPAN[tier] * self._within(coverage, text_cov, lengths[ci], q.wants, ci)
-            r = Ranked(ci, round(score, 1), tier, match, lacks if tier <= TIER_ALL_BUT_ONE else ())
-            (full if tier > TIER_PARTIAL else partial).append(r)
-        order = lambda r: (-r.tier, -r.score, lengths[r.position], ids[r.position])  # noqa: E731
+        rows = self.store.rows(candidates)
+        ctx = _TierContext(q, content, credit, tier2, id_hit, phrase, rows, idf, total_idf, name_pos)
+        for ci in sorted(candidates, key=lambda c: (rows[c].length, rows[c].id)):  # one order in every store
+            r = self._rank_one(ctx, ci, suggestions)
+            if r is not None:
+                (full if r.tier > TIER_PARTIAL else partial).append(r)
+        order = lambda r: (-r.tier, -r.score, rows[r.position].length, rows[r.position].id)  # noqa: E731
         full.sort(key=order)
         partial.sort(key=order)
         return Ranking(full, partial, missing, tuple(suggestions) if not full else (), q.report)
+
+    def _rank_one(self, ctx: _TierContext, ci: int, suggestions: dict[str, None]) -> Ranked | None:
+        """One candidate's tier, score and match; None for a partial match too weak to show."""
+        q, content, credit, idf, total_idf = ctx.q, ctx.content, ctx.credit, ctx.idf, ctx.total_idf
+        held = {p: credit[p][ci] for p in content if ci in credit[p]}
+        agreed = self._agreed(held, content, ctx.name_pos)
+        if agreed is not None:
+            suggestions.update(dict.fromkeys(agreed))
+            held = {p: c for p, c in held.items() if not c[4]}
+        coverage = sum(idf[p] * c[0] for p, c in held.items()) / total_idf
+        text_cov = sum(idf[p] * c[0] for p, c in held.items() if c[1] == "claim") / total_idf
+        lacks = tuple(q.words[p].raw for p in content if p not in held)
+        match: tuple[str, str, str] | None
+        tier = next((t for t, passes in TIER_TESTS if passes(self, ctx, ci, lacks, held)), TIER_PARTIAL)
+        if ci == ctx.id_hit:
+            match, coverage = ("id", "exact", q.text), 1.0
+        elif tier == TIER_PHRASE:
+            match = ("claim", "phrase", q.text)
+        else:
+            best = max(held.items(), key=lambda pc: idf[pc[0]] * pc[1][0])[1] if held else None
+            match = (best[1], best[2], best[3]) if best else None
+        if tier == TIER_PARTIAL and (coverage < MIN_PARTIAL_COVERAGE or not held):
+            return None
+        score = TIER_BASE[tier] + TIER_SPAN[tier] * self._within(coverage, text_cov, ctx.rows[ci].length, q.wants, ci)
+        return Ranked(ci, round(score, 1), tier, match, lacks if tier <= TIER_ALL_BUT_ONE else ())
 
     @staticmethod
     def _is_phrase(phrase: str | None, text: str, terms: str) -> bool:
@@ -788,7 +541,7 @@ class Searcher:
         word = q.words[p].norm
         # a word the reports use (or a typo of one: "registraton"), found in the claims as a
         # word, not only as a synonym of one; never a name
-        known = any(c[2] in ("word", "stem", "prefix", "fuzzy") for c in credit[p].values())
+        known = any(c[2] in KNOWN_VIAS for c in credit[p].values())
         return known and word.isalpha() and fold_word(word) not in self.name_words
 
     @staticmethod
@@ -805,13 +558,35 @@ class Searcher:
             return None
         return [held[p][3] for p in typos]
 
-    def _within(self, coverage: float, text_cov: float, length: int, wants: str | None, ci: int) -> float:
+    def _phrase(self, q: Query) -> str | None:
+        """The whole query as a phrase to find in a claim's text, padded with spaces."""
+        qnorm = " ".join(w.norm for w in q.words)
+        if len(qnorm) < 3:
+            return None
+        # "parlimentary oposition" is the phrase "parliamentary opposition": typos and folded
+        # spellings are compared as the reports write them
+        store = self.store
+
+        def written(i: int, w: Word) -> str:
+            if i in self._corrected:  # a typo of a name never makes a phrase: it must be vouched for
+                fixed = self._corrected[i]
+                return w.norm if any(fold_word(x) in self.name_words for x in fixed.split()) else fixed
+            surface = store.posting(fold_word(w.norm))[0]
+            return normalize_text(surface) if surface else w.norm
+
+        return " " + " ".join(written(i, w) for i, w in enumerate(q.words)) + " "
+
+    def _within(
+        self, coverage: float, text_cov: float, length: int, wants: str | None, ci: int, wants_at_most: float | None = None
+    ) -> float:
         """A claim's place within its tier, from 0 to 1: how much of the query it holds (rare
         words weigh more), how much of that in its own text rather than its tags, what the
         question asks for, and a little for brevity. The parts add up to at most 1, so no
-        claim's score is cut off at the top of its tier."""
+        claim's score is cut off at the top of its tier. (``wants_at_most``: the most any
+        claim could have of what the question asks, for a bound; then ``ci`` is not read.)"""
         brevity = 1.0 - min(length / 400, 1.0)
-        return (W_COVERAGE * coverage + W_TEXT * text_cov + W_WANTS * self._wants(wants, ci) + W_BREVITY * brevity) / (
+        has = self._wants(wants, ci) if wants_at_most is None else wants_at_most
+        return (W_COVERAGE * coverage + W_TEXT * text_cov + W_WANTS * has + W_BREVITY * brevity) / (
             W_COVERAGE + W_TEXT + W_WANTS + W_BREVITY
         )
 
@@ -819,16 +594,346 @@ class Searcher:
         """How well a claim has what the question asks for: a figure ("how many"), a date as
         precise as possible ("when"), someone the query does not name ("who"), a dated event
         ("what happened to")."""
+        if wants is None:
+            return 0.0
+        row = self.store.row(ci)
         if wants == "number":
-            return 1.0 if self.index["figures"][ci] else 0.0
+            return 1.0 if row.figure else 0.0
         if wants in ("date", "event"):
-            date = self.index["dates"][ci] or ""
+            date = row.date or ""
             precision = {10: 1.0, 7: 0.8, 4: 0.5}.get(len(date), 0.0)
             return precision if wants == "date" else 0.6 * precision
         if wants == "person":
-            people = self.index.get("people", [()] * (ci + 1))[ci]
-            return 1.0 if any(f"person:{p}" not in self._query_people for p in people) else 0.0
+            return 1.0 if any(f"person:{p}" not in self._query_people for p in row.people) else 0.0
         return 0.0
+
+
+KNOWN_VIAS = ("word", "stem", "prefix", "fuzzy")  # a word the reports use, as ``_all_but_one`` asks
+BULK_WORDS = 5  # the most content words a query ranked by classes has (classes multiply with words)
+MAX_CLASSES = 20_000  # credit levels x words, beyond which a query is ranked claim by claim
+BULK = 3000  # claims held by the query's words, above which a limited query ranks by classes (``_Bulk``)
+_CHUNK = 256  # claims of a class scored at a time, shortest first
+SPARSE_SCAN = 20_000  # claims read from a class's lists before one holding an eighth of them is computed whole
+
+
+class _Sources(NamedTuple):
+    """What ``Searcher._sources`` found for a query."""
+
+    by_word: dict[int, list[tuple[array[int], Credit]]]  # content word -> (claims, credit), in order found
+    tier2: set[int]  # claims tagged with what the whole query names
+    named: set[int]  # claims tagged with an entity the query names
+    id_hit: int | None  # the claim whose id the query is
+    translated: bool  # a word was met by a translation
+
+
+def _expand(sources: list[tuple[array[int], Credit]]) -> dict[int, Credit]:
+    """Each claim's credit for one word: the first of the highest weight among ``sources``."""
+    out: dict[int, Credit] = {}
+    for positions, c in sources:
+        if not out:
+            out = dict.fromkeys(positions, c)
+            continue
+        weight = c[0]
+        for ci in positions:
+            best = out.get(ci)
+            if best is None or weight > best[0]:
+                out[ci] = c
+    return out
+
+
+def _best_via(sources: list[tuple[array[int], Credit]], vias: Any, among: bool = True) -> bool:
+    """Whether some claim's credit for the word (see ``_expand``) is held by one of ``vias``
+    (``among=False``: by none of them)."""
+    if all((c[2] in vias) != among for _, c in sources):
+        return False
+    covered: set[int] | None = None  # (the first list, the heaviest, gives every claim in it its credit)
+    for k in sorted(range(len(sources)), key=lambda k: -sources[k][1][0]):
+        positions, c = sources[k]
+        if (c[2] in vias) == among and positions and (covered is None or not covered.issuperset(positions)):
+            return True
+        if covered is None:
+            covered = set(positions)
+        else:
+            covered.update(positions)
+    return False
+
+
+class _Bulk:
+    """Ranks a query whose words many claims hold without scoring every claim, with the
+    same result as ``Searcher._tiers`` for the best ``k_full`` answers and ``k_part``
+    partial matches, and the same count of answers.
+
+    For each query word, a claim's credit is that of the first, heaviest list holding it;
+    claims with the same credit level (weight, whether in the claim's own text, whether as
+    the word itself) for every word, or lacking the same words, form a *class*: all of a
+    class share their coverage, so a class's best score is known before any of its claims
+    is looked at, but for the tier (a phrase), what the question wants and brevity. Classes
+    are taken best first; within one, claims in order of position, which is the order of
+    (length, id): the shortest first, exactly as ties are broken. A class, or the rest of
+    one, is left once even its best possible claim could not enter the answers kept. The
+    count of answers comes from set arithmetic: every claim holding every word answers
+    (``Searcher._bulk_applies`` rules out what would make it otherwise), and of those
+    lacking one word of three, the ones ``_all_but_one`` admits.
+    """
+
+    def __init__(self, s: Searcher, q: Query, src: _Sources, allowed: set[int] | None, k_full: int, k_part: int):
+        self.s, self.q, self.src, self.allowed = s, q, src, allowed
+        self.k_full, self.k_part = k_full, k_part
+
+    def rank(self) -> Ranking:
+        import heapq
+        import itertools
+
+        s, q, src, allowed = self.s, self.q, self.src, self.allowed
+        content = sorted(src.by_word)
+        n_claims = max(s.store.n, 1)
+        # each word's lists from the heaviest down; a claim's credit level (weight, whether in
+        # its own text, whether as the word itself) is that of the first list holding it
+        self.ordered = {p: sorted(src.by_word[p], key=lambda sc: -sc[1][0]) for p in content}
+        levels: dict[int, dict[tuple[float, bool, bool], list[array[int]]]] = {}
+        held: dict[int, set[int]] = {}
+        for p in content:
+            by_level: dict[tuple[float, bool, bool], list[array[int]]] = {}
+            union: set[int] = set()
+            for positions, c in self.ordered[p]:
+                by_level.setdefault(_level(c), []).append(positions)
+                union.update(positions)
+            levels[p], held[p] = by_level, union
+        if math.prod(len(levels[p]) + 1 for p in content) > MAX_CLASSES:  # too many to weigh: score every claim
+            return s._tiers(q, {p: _expand(src.by_word[p]) for p in content}, src.tier2, src.id_hit, allowed)
+        idf = {p: math.log(1 + n_claims / (1 + len(held[p]))) for p in content}
+        total_idf = sum(idf.values()) or 1.0
+        if len(content) == 1 and allowed is None:
+            every = held[content[0]]
+        else:
+            every = set.intersection(*(held[p] for p in content))
+            if allowed is not None:
+                every &= allowed
+        missing = tuple(q.words[p].raw for p in content if not held[p] or (allowed is not None and held[p].isdisjoint(allowed)))
+        phrase = s._phrase(q)
+        # a phrase some claim may hold: every word of it that is not a stopword is one the
+        # claims hold (in their text or lay terms), as the index folds it
+        phrase_possible = phrase is not None and all(w in STOPWORDS or s.store.has_word(fold_word(w)) for w in phrase.split())
+        name_pos = {p for p in content if fold_word(q.words[p].norm) in s.name_words}
+        # the count of answers: every claim holding every word, those lacking one word that
+        # the all-but-one tier admits, and the claim the query names by id
+        known = {p for p in content if _best_via(src.by_word[p], KNOWN_VIAS)}
+        answering = len(every)
+        lacking_one = self._all_but_one_sets(content, held, known) if len(content) >= 3 else {}
+        answering += sum(len(claims) for claims in lacking_one.values())
+        id_hit = src.id_hit if src.id_hit is not None and (allowed is None or src.id_hit in allowed) else None
+        if id_hit is not None and id_hit not in every and not any(id_hit in c for c in lacking_one.values()):
+            answering += 1
+        # classes: a credit level, or None (lacking), for each word
+        full: list[tuple[tuple[Any, ...], Ranked]] = []  # heaps of (sort key negated, ranked)
+        part: list[tuple[tuple[Any, ...], Ranked]] = []
+        # the credits of the claims scored, and for a word the reports use as a word, one that
+        # says so (``_all_but_one`` asks it of every claim's credit)
+        credit: dict[int, dict[int, Credit]] = {p: {-1: (0.0, "", "word", "", False)} if p in known else {} for p in content}
+        ctx = _TierContext(q, content, credit, src.tier2, id_hit, phrase, {}, idf, total_idf, name_pos)
+        wants = 0.0 if q.wants is None else (0.6 if q.wants == "event" else 1.0)
+        classes = []
+        for vector in itertools.product(*([*levels[p], None] for p in content)):
+            present = [(p, v) for p, v in zip(content, vector, strict=True) if v is not None]
+            if not present:
+                continue
+            cov = sum(idf[p] * v[0] for p, v in present) / total_idf
+            tcov = sum(idf[p] * v[0] for p, v in present if v[1]) / total_idf
+            lacks = len(content) - len(present)
+            # the tiers a claim of the class can reach: best first
+            tiers: list[int] = []
+            if lacks == 0:
+                tiers.append(TIER_PHRASE if phrase_possible else (TIER_NAMED if src.tier2 else TIER_ALL_WORDS))
+            elif lacks == 1 and len(content) >= 3:
+                tiers.append(TIER_ALL_BUT_ONE)
+            if lacks and cov >= MIN_PARTIAL_COVERAGE:
+                tiers.append(TIER_PARTIAL)
+            if tiers:
+                classes.append((tiers, self._best(tiers[0], cov, tcov, 0, wants), vector, cov, tcov))
+        classes.sort(key=lambda c: (-c[0][0], -c[1]))
+        # ties of score and length are broken by id; in a store numbered in (length, id)
+        # order, a claim after the last one kept loses them
+        in_order = getattr(s.store, "ties_in_order", False)
+
+        def push(r: Ranked, length: int, cid: str) -> None:
+            heap, k = (full, self.k_full) if r.tier > TIER_PARTIAL else (part, self.k_part)
+            entry = ((r.tier, r.score, -length, _Desc(cid)), r)
+            if len(heap) < k:
+                heapq.heappush(heap, entry)
+            elif entry[0] > heap[0][0]:
+                heapq.heapreplace(heap, entry)
+
+        def beaten(tiers: list[int], cov: float, tcov: float, length: int, last: int = -1) -> bool:
+            """Whether no claim of a class (reaching at most ``tiers``), at least ``length``
+            long and after position ``last``, can enter its list."""
+            for tier in tiers:
+                heap, k = (full, self.k_full) if tier > TIER_PARTIAL else (part, self.k_part)
+                if len(heap) < k:
+                    return False
+                best = (tier, self._best(tier, cov, tcov, length, wants), -length)
+                worst = heap[0]
+                if best > worst[0][:3] or (best == worst[0][:3] and not (in_order and last > worst[1].position)):
+                    return False
+            return True
+
+        seen: set[int] = set()
+
+        def score(chunk: list[int]) -> int:
+            rows = s.store.rows(chunk)
+            ctx.rows.update(rows)
+            for ci in chunk:
+                for p in content:
+                    c = _credit_of(src.by_word[p], ci)
+                    if c is not None:
+                        credit[p][ci] = c
+                r = s._rank_one(ctx, ci, {})
+                if r is not None:
+                    push(r, rows[ci].length, rows[ci].id)
+            return rows[chunk[-1]].length
+
+        if id_hit is not None:
+            seen.add(id_hit)
+            score([id_hit])
+        for tiers, _best, vector, cov, tcov in classes:
+            if beaten(tiers, cov, tcov, 0):
+                continue
+            members = self._members(content, vector, levels, held, seen)
+            taken = 0
+            while True:
+                chunk = list(itertools.islice(members, _CHUNK << min(taken, 6)))
+                if not chunk:
+                    break
+                seen.update(chunk)
+                taken += 1
+                length = score(chunk)
+                if beaten(tiers, cov, tcov, length, chunk[-1]):
+                    break
+        order = lambda r: (-r.tier, -r.score, ctx.rows[r.position].length, ctx.rows[r.position].id)  # noqa: E731
+        return Ranking(
+            sorted((r for _, r in full), key=order),
+            sorted((r for _, r in part), key=order),
+            missing,
+            (),
+            q.report,
+            answering,
+        )
+
+    def _best(self, tier: int, cov: float, tcov: float, length: int, wants: float) -> float:
+        """The highest score a claim of ``tier``, coverage and length can have."""
+        return round(TIER_BASE[tier] + TIER_SPAN[tier] * self.s._within(cov, tcov, length, None, 0, wants_at_most=wants), 1)
+
+    def _level_of(self, p: int, ci: int) -> tuple[float, bool, bool] | None:
+        """A claim's credit level for word ``p``: that of the first, heaviest list holding it."""
+        import bisect
+
+        for positions, c in self.ordered[p]:
+            i = bisect.bisect_left(positions, ci)
+            if i < len(positions) and positions[i] == ci:
+                return _level(c)
+        return None
+
+    def _members(
+        self,
+        content: list[int],
+        vector: tuple[Any, ...],
+        levels: dict[int, dict[tuple[float, bool, bool], list[array[int]]]],
+        held: dict[int, set[int]],
+        seen: set[int],
+    ) -> Iterator[int]:
+        """The claims of one class (at the given level for each word it holds, lacking the
+        rest) not scored yet, in order of position: read from the lists of one of its words
+        as far as asked; a class that proves sparse in them is computed whole, with sets."""
+        import heapq
+
+        allowed = self.allowed
+        present = [(p, v) for p, v in zip(content, vector, strict=True) if v is not None]
+        absent = [p for p, v in zip(content, vector, strict=True) if v is None]
+        p0, v0 = min(present, key=lambda pv: sum(len(a) for a in levels[pv[0]][pv[1]]))
+        lists = levels[p0][v0]
+        merged = heapq.merge(*lists) if len(lists) > 1 else iter(lists[0])
+        done, scanned, given = -1, 0, 0  # done: the last position read
+        for ci in merged:
+            if scanned > SPARSE_SCAN and given * 8 < scanned:
+                break  # sparse: compute the rest of the class whole
+            scanned += 1
+            if ci == done:
+                continue
+            done = ci
+            if ci in seen or (allowed is not None and ci not in allowed):
+                continue
+            if any(self._level_of(p, ci) != v for p, v in present) or any(ci in held[p] for p in absent):
+                continue
+            given += 1
+            yield ci
+        else:
+            return
+        rest = {ci for ci in set().union(*lists) if ci > done}
+        for p, _ in present:
+            if p != p0:
+                rest &= held[p]
+        for p in absent:
+            rest -= held[p]
+        rest -= seen
+        if allowed is not None:
+            rest &= allowed
+        rest = {ci for ci in rest if all(self._level_of(p, ci) == v for p, v in present)}
+        yield from sorted(rest)
+
+    def _all_but_one_sets(self, content: list[int], held: dict[int, set[int]], known: set[int]) -> dict[int, set[int]]:
+        """For each word, the claims lacking only it that the all-but-one tier admits (see
+        ``Searcher._all_but_one``): the word is one the reports use, no figure, no name; and
+        a query of three words names an entity the claim is tagged with or a proper noun it
+        holds as written."""
+        s, q, allowed = self.s, self.q, self.allowed
+        out: dict[int, set[int]] = {}
+        for p in content:
+            word = q.words[p].norm
+            if p not in known or not word.isalpha() or fold_word(word) in s.name_words:
+                continue
+            rest = [held[o] for o in content if o != p]
+            claims = set.intersection(*rest) - held[p]
+            if allowed is not None:
+                claims &= allowed
+            if len(content) < 4:
+                vouched = set(self.src.named)
+                for o in content:
+                    if o != p and fold_word(q.words[o].norm) in s.proper_words:
+                        vouched |= {ci for ci in claims if (c := _credit_of(self.src.by_word[o], ci)) and c[2] == "word"}
+                claims &= vouched
+            out[p] = claims
+        return out
+
+
+def _level(c: Credit) -> tuple[float, bool, bool]:
+    """What of a credit a claim's score depends on: its weight, whether it is in the claim's
+    own text, whether it is the word itself (``_all_but_one`` asks)."""
+    return (c[0], c[1] == "claim", c[2] == "word")
+
+
+def _credit_of(sources: list[tuple[array[int], Credit]], ci: int) -> Credit | None:
+    """One claim's credit for one word (as ``_expand`` gives it), from the lists."""
+    import bisect
+
+    best: Credit | None = None
+    for positions, c in sources:
+        if best is not None and c[0] <= best[0]:
+            continue
+        i = bisect.bisect_left(positions, ci)
+        if i < len(positions) and positions[i] == ci:
+            best = c
+    return best
+
+
+class _Desc(str):
+    """A string that sorts in reverse (so a heap keeps the lowest id on top of ties)."""
+
+    __slots__ = ()
+
+    def __lt__(self, other: object) -> bool:
+        return str.__gt__(self, other)  # type: ignore[operator]
+
+    def __gt__(self, other: object) -> bool:
+        return str.__lt__(self, other)  # type: ignore[operator]
 
 
 class _TierContext(NamedTuple):
@@ -840,13 +945,15 @@ class _TierContext(NamedTuple):
     tier2: set[int]
     id_hit: int | None
     phrase: str | None
-    texts: Sequence[str]
-    term_texts: Sequence[str]
+    rows: dict[int, Row]  # of the candidates
+    idf: dict[int, float]
+    total_idf: float
+    name_pos: set[int]
 
 
 def _is_phrase_tier(s: Searcher, x: _TierContext, ci: int, lacks: tuple[str, ...], held: dict[int, Credit]) -> bool:
     """The query is the claim's id, or appears whole as a phrase in its text or search terms."""
-    return ci == x.id_hit or s._is_phrase(x.phrase, x.texts[ci], x.term_texts[ci])
+    return ci == x.id_hit or s._is_phrase(x.phrase, x.rows[ci].text, x.rows[ci].term_text)
 
 
 def _is_named_tier(s: Searcher, x: _TierContext, ci: int, lacks: tuple[str, ...], held: dict[int, Credit]) -> bool:
@@ -883,21 +990,24 @@ class Candidate(NamedTuple):
     via: str
 
 
-def resolve_name(data: dict[str, Any], query: str, kinds: Sequence[str]) -> list[Candidate]:
+def resolve_name(data: Any, query: str, kinds: Sequence[str]) -> list[Candidate]:
     """Entities (or topics) of the given kinds whose names best match ``query``, best first.
+    ``data``: a ``Store``, a ``FactBase`` or compiled data.
 
     Every name and alias is compared by its folded key, so transliterations meet; a
     namesake is told apart by the given name (Aset vs Olzhas Abishev), and words that are
     not part of the name (a role, a place) count when they appear in the description.
     """
+    store = as_store(data)
     qfold = fold_key(query)
     if not qfold:
         return []
     qwords = set(qfold.split())
     best: dict[str, Candidate] = {}
     qnorm = normalize_text(query)
-    forms = [f for f in data["index"]["forms"] if f[0].split(":", 1)[0] in kinds]
-    for tag, display, ffold, via, fnorm in forms:
+    for tag, display, ffold, via, fnorm in store.forms_exact(qnorm, qfold):
+        if tag.split(":", 1)[0] not in kinds:
+            continue
         if fnorm == qnorm:
             score, how = 100.0, via
         elif ffold == qfold:
@@ -914,7 +1024,9 @@ def resolve_name(data: dict[str, Any], query: str, kinds: Sequence[str]) -> list
 
         qlist = qfold.split()
         spans = {" ".join(qlist[i:j]) for i in range(len(qlist)) for j in range(i + 1, min(len(qlist), i + 6) + 1)}
-        for tag, display, ffold, _via, _norm in forms:
+        for tag, display, ffold, _via, _norm in store.forms_near(sorted(spans)):
+            if tag.split(":", 1)[0] not in kinds:
+                continue
             score, how = 0.0, "fuzzy"
             for span in spans:
                 ratio = fuzz.ratio(span, ffold) - (0.0 if span == qfold else 3.0)
@@ -925,11 +1037,16 @@ def resolve_name(data: dict[str, Any], query: str, kinds: Sequence[str]) -> list
                 best[tag] = Candidate(tag, score, display, how)
     # Context: query words beyond the name that the description holds break ties.
     if len(qwords) > 1:
-        descriptions = {f"{e[ENTITY_KIND]}:{e[ENTITY_ID]}": " ".join(str(x) for x in (e[4], e[5]) if x) for e in data["entities"]}
-        descriptions.update({f"topic:{t[0]}": t[3] or "" for t in data["topics"]})
         for tag, cand in list(best.items()):
+            e = store.entity(tag)
+            if e is None:
+                description = ""
+            elif tag.startswith("topic:"):
+                description = e[TOPIC_DESCRIPTION] or ""
+            else:
+                description = " ".join(str(x) for x in (e[ENTITY_DESCRIPTION], e[ENTITY_ROLE]) if x)
             extra = qwords - set(fold_key(cand.form).split())
-            desc = set(fold_key(descriptions.get(tag, "")).split())
+            desc = set(fold_key(description).split())
             bonus = sum(1 for w in extra if any(d.startswith(w[:5]) for d in desc))
             if bonus:
                 best[tag] = Candidate(tag, min(cand.score + 2.0 * bonus, 100.0), cand.form, cand.via)

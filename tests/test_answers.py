@@ -179,8 +179,8 @@ def test_when_prefers_the_most_precisely_dated_claim(vocab_mini: Path) -> None:
     """For "when", a claim dated to the month outweighs one dated to the year, and an undated
     one has nothing to offer."""
     fb = FactBase.load(vocab_mini, use_cache=False)
-    s, ids = fb.searcher, fb.searcher.index["ids"]
-    month, year, undated = (ids.index(i) for i in ("a-pol-01-dvk-banned", "b-cs-03-dvk-banned", "a-med-03-long-text"))
+    s = fb.searcher
+    month, year, undated = (fb.store.position_of(i) for i in ("a-pol-01-dvk-banned", "b-cs-03-dvk-banned", "a-med-03-long-text"))
     assert s._wants("date", month) > s._wants("date", year) > s._wants("date", undated) == 0.0
     assert s._wants(None, month) == 0.0
 

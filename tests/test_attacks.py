@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from kzrights import load
-from kzrights.load import _cache_name, _write_cache
+from kzrights.load import store_name
 
 from .conftest import MINI, ROOT
 
@@ -224,7 +224,7 @@ def test_csv_export_failing_half_way_keeps_the_previous_export(run, tmp_path: Pa
 
 
 def _cache_file(cache: Path) -> Path:
-    (found,) = cache.glob("factbase-*.cache")
+    (found,) = cache.glob("factbase-*.sqlite")
     return found
 
 
@@ -252,7 +252,7 @@ def test_a_damaged_cache_is_rebuilt_with_one_warning(run, mini: Path, _own_cache
     assert r.stderr == f"kzrights: warning: the cache file {f.name} is damaged (its checksum does not match); rebuilding it\n"
     f.write_bytes(bytes(data[: len(data) // 2]))
     r = run("search", "Mamai", "--json", "--facts", str(mini))
-    assert r.exit_code == 0 and "damaged (its checksum does not match)" in r.stderr
+    assert r.exit_code == 0 and "damaged (cut short)" in r.stderr
 
 
 @pytest.mark.parametrize(
@@ -276,7 +276,7 @@ def test_a_cache_that_is_not_a_regular_file_is_never_read(tmp_path: Path, mini: 
 
 def test_an_oversized_cache_is_not_read(run, mini: Path, _own_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert run("search", "Mamai", "--facts", str(mini)).exit_code == 0
-    monkeypatch.setattr(load, "MAX_CACHE_FILE", 100)
+    monkeypatch.setattr(load, "MAX_STORE_FILE", 100)
     r = run("search", "Mamai", "--json", "--facts", str(mini))
     assert r.exit_code == 0
     assert r.stderr == f"kzrights: warning: the cache file {_cache_file(_own_cache).name} is too large; rebuilding it\n"
@@ -284,17 +284,20 @@ def test_an_oversized_cache_is_not_read(run, mini: Path, _own_cache: Path, monke
 
 def _forge(mini: Path, cache: Path) -> None:
     """A cache in the right format, for the current fact files, that says something else."""
-    data = load.load_compiled(mini)
-    import marshal
+    from kzrights import __version__, build
+    from kzrights.store import SQL_FORMAT, digest
 
-    claims = [marshal.loads(c) for c in data["claims"]]
-    for c in claims:
-        c[1] = c[1].replace("tried to found a party", "was acquitted")
-    data["claims"] = [marshal.dumps(c) for c in claims]
     root = load.find_facts_dir(mini)
+    files, _ = load.list_fact_files(root)
+    raw = load.read_fact_base(root, files)
+    raw.pop("units")
+    for c in raw["claims"]:
+        c["claim"] = c["claim"].replace("tried to found a party", "was acquitted")
+    meta = {"format": SQL_FORMAT, "version": __version__, "fingerprint": digest(load._fingerprint(root, files))}
     fd = os.open(cache, os.O_RDONLY)
     try:
-        _write_cache(fd, _cache_name(root, "factbase"), load._fingerprint(root, load.list_fact_files(root)[0]) or "", data)
+        plan = build.Plan(raw, build.compile_records(raw), {}, "", meta)
+        assert build.write_new_store(fd, str(cache), store_name(root), plan, None, None)
     finally:
         os.close(fd)
 
@@ -361,7 +364,7 @@ def test_validate_never_trusts_the_cache_and_repairs_it(run, mini: Path, _own_ca
     f = _cache_file(_own_cache)
     f.write_bytes(b"\xa9\x01>\x01\x00\x00\x00r\x00\x00\x00\x00")
     assert run("validate", "--facts", str(mini)).exit_code == 0  # never read: no warning either
-    assert f.read_bytes().startswith(b"kzrights-cache\n")  # and rewritten whole
+    assert f.read_bytes().startswith(b"SQLite format 3\x00")  # and rewritten whole
 
 
 # =========================================================================== fact files

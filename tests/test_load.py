@@ -271,7 +271,7 @@ def test_a_new_schema_checks_every_file_again(run, mini: Path) -> None:
 
 def test_corrupt_cache_is_rebuilt(run, mini: Path, _own_cache: Path) -> None:
     assert run("search", "Mamai", "--facts", str(mini)).exit_code == 0
-    files = list(Path(_own_cache).glob("factbase-*.cache"))
+    files = list(Path(_own_cache).glob("factbase-*.sqlite"))
     assert len(files) == 1
     files[0].write_bytes(b"\x00garbage")
     r = run("search", "Mamai", "--json", "--facts", str(mini))

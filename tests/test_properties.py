@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from kzrights.errors import FactBaseError, KzrightsError
 from kzrights.factbase import FactBase, Filters
 from kzrights.load import fact_files, read_fact_base
-from kzrights.render import claim_dict
+from kzrights.render.contract import claim_dict
 from kzrights.text import fold_key, normalize_text
 
 from .conftest import MINI
@@ -155,7 +155,7 @@ def test_load_export_load_round_trips_every_claim(tmp_path: Path, source: str) -
 @settings(max_examples=2000, deadline=None)
 @given(st.text())
 def test_json_string_matches_the_json_module(text: str) -> None:
-    from kzrights.render import json_string
+    from kzrights.render.jsontext import json_string
 
     assert json_string(text) == json.dumps(text, ensure_ascii=False)
 
@@ -164,7 +164,7 @@ def test_json_string_matches_the_json_module(text: str) -> None:
 def test_claim_json_is_the_contract(source: str) -> None:
     from kzrights.load import packaged_facts_dir
     from kzrights.model import Hit, Match
-    from kzrights.render import claim_json
+    from kzrights.render.contract import claim_json
 
     fb = FactBase.load(MINI if source == "fixture" else packaged_facts_dir(), use_cache=False)
     for claim in fb.all_claims():
@@ -183,6 +183,6 @@ JSON_DATA = st.recursive(
 @settings(max_examples=2000, deadline=None)
 @given(JSON_DATA)
 def test_json_value_matches_the_json_module(value) -> None:
-    from kzrights.render import json_value
+    from kzrights.render.jsontext import json_value
 
     assert json_value(value) == json.dumps(value, ensure_ascii=False)

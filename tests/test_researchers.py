@@ -46,7 +46,7 @@ def test_compare_unlinked_claims_go_below(run_json) -> None:
 
 
 def test_compare_uses_fpc_and_nit_keys_on_the_real_reports() -> None:
-    from kzrights.render import side_keys
+    from kzrights.render.contract import side_keys
 
     assert side_keys("fpc-2021", "nit-2021") == ("fpc", "nit")
 
@@ -250,10 +250,15 @@ def test_stats(run_json) -> None:
     }
 
 
-def test_completion_of_names(monkeypatch: pytest.MonkeyPatch) -> None:
-    from kzrights.cli import _complete
+def test_completion_of_names() -> None:
+    from kzrights.factbase import FactBase
+    from kzrights.queries import matching_spellings
 
-    monkeypatch.setenv("KZRIGHTS_FACTS", str(MINI))
+    fb = FactBase.load(MINI)
+
+    def _complete(kinds: tuple[str, ...]):  # the spellings that match; completion offers their main names
+        return lambda typed: matching_spellings(fb, kinds, typed)[:50]
+
     assert _complete(("person",))("zhanb") == ["Zhanbolat Mamay"]
     assert _complete(("person",))("Janb") == ["Janbolat Mamai"]
     assert _complete(("person",))("Dzhanb") == ["Janbolat Mamai", "Zhanbolat Mamay"]  # folded: dzh = zh = j
