@@ -58,11 +58,6 @@ class FactBase:
         self._claims: dict[int, Claim] = {}
         self._names: dict[str, str] = {}
 
-    @property
-    def data(self) -> Store:
-        """The store (kept for callers from before the store; use ``store``)."""
-        return self.store
-
     @classmethod
     def load(cls, facts: str | os.PathLike[str] | None = None, use_cache: bool = True) -> FactBase:
         return cls(load_store(facts, use_cache=use_cache))

@@ -384,7 +384,8 @@ def load_store(explicit: str | os.PathLike[str] | None = None, use_cache: bool =
     root = find_facts_dir(explicit)
     files, listing_problems = list_fact_files(root)
     if not files and not listing_problems:
-        raise FactBaseError([Problem(str(root), 0, "no fact files here (expected sources.yaml and claims/)")])
+        problem = Problem(str(root), 0, "no fact files here (expected sources.yaml and claims/)")
+        raise FactBaseError([problem], f"no fact base at {root}")
     fingerprint = None if listing_problems else _fingerprint(root, files)
     dir_fd = _open_cache_dir()
     name = store_name(root)
@@ -515,38 +516,25 @@ def _rebuild(
 
 
 def load_compiled(explicit: str | os.PathLike[str] | None = None, use_cache: bool = True) -> dict[str, Any]:
-    """The compiled fact base as plain data (see ``compile_fact_base``).
-
-    ``use_cache=False`` (``validate``) reads and checks every file from scratch and then
-    writes the cache anew, so a damaged cache is repaired, never consulted.
-    """
-    global _warned
-    _warned = False  # at most one warning a load
+    """The compiled fact base as plain data in memory (see ``compile_fact_base``; what
+    ``DictStore`` holds). Only the per-file cache is used: the store is ``load_store``'s."""
     root = find_facts_dir(explicit)
     files, listing_problems = list_fact_files(root)
     if not files and not listing_problems:
         problem = Problem(str(root), 0, "no fact files here (expected sources.yaml and claims/)")
         raise FactBaseError([problem], f"no fact base at {root}")
-    fingerprint = None if listing_problems else _fingerprint(root, files)
     dir_fd = _open_cache_dir()
     try:
-        name = _cache_name(root, "factbase")
-        data = _read_cache(dir_fd, name, fingerprint) if use_cache and fingerprint else None
-        if data is None:
-            # Rebuild. Files unchanged since the last good read come from the per-file cache,
-            # already parsed and checked; only the edited ones are parsed again.
-            units_name = _cache_name(root, "files")
-            units_key = f"{__version__}:{CACHE_FORMAT}:{_schema_stamp(root)}"
-            units = _read_cache(dir_fd, units_name, units_key) if use_cache else None
-            raw = read_fact_base(root, files, (units or {}).get("files", {}), listing_problems)
-            _write_cache(dir_fd, units_name, units_key, {"files": raw.pop("units")})
-            data = compile_fact_base(raw)
-            data["root"] = str(root)
-            if fingerprint:
-                _write_cache(dir_fd, name, fingerprint, data)
+        units_name = _cache_name(root, "files")
+        units_key = f"{__version__}:{CACHE_FORMAT}:{_schema_stamp(root)}"
+        units = _read_cache(dir_fd, units_name, units_key) if use_cache else None
+        raw = read_fact_base(root, files, (units or {}).get("files", {}), listing_problems)
+        _write_cache(dir_fd, units_name, units_key, {"files": raw.pop("units")})
     finally:
         if dir_fd is not None:
             os.close(dir_fd)
+    data = compile_fact_base(raw)
+    data["root"] = str(root)
     return data
 
 

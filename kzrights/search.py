@@ -39,7 +39,6 @@ from typing import Any, NamedTuple
 
 from .query import STOPWORDS, Query, Word, analyse
 from .store import (
-    CLAIM_PEOPLE,
     ENTITY_DESCRIPTION,
     ENTITY_ROLE,
     TOPIC_DESCRIPTION,
@@ -75,9 +74,6 @@ TERM_WEIGHT = 0.9  # a claim's own lay search term
 TOPIC_ONLY_WEIGHT = 0.8  # a concept held only through the claim's topic tag
 # the parts of a claim's place within its tier (see Searcher._within)
 W_COVERAGE, W_TEXT, W_WANTS, W_BREVITY = 0.6, 0.25, 0.15, 0.05
-_HAS_FIGURE = re.compile(r"\d")
-
-TAG_FIELDS = ((CLAIM_PEOPLE, "person"), (8, "organization"), (9, "place"))
 
 
 def claim_terms(text: str) -> list[Any]:

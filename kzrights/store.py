@@ -216,13 +216,6 @@ class Store:
     def close(self) -> None:
         pass
 
-    def __getitem__(self, key: str) -> dict[str, Any]:
-        """``store["index"]["forms"]`` and ``["by_tag"]``, for callers written against the
-        compiled dict before the store existed (use the methods)."""
-        if key != "index":
-            raise KeyError(key)
-        return {"forms": self.all_forms(), "by_tag": dict.fromkeys(self.tags())}
-
 
 class DictStore(Store):
     """The compiled data (``load.compile_fact_base``) held in memory."""
@@ -413,6 +406,14 @@ class Damaged(Exception):
     """The store's content failed a check (a checksum, SQLite's own structure)."""
 
 
+def _damaged_twice(message: str) -> Exception:
+    """A store damaged again after it was rebuilt within the run: the question is not
+    answered from it (exit 2, one line), and the next run rebuilds it."""
+    from .errors import KzrightsError
+
+    return KzrightsError(message)
+
+
 def crc(data: bytes | memoryview) -> int:
     import zlib
 
@@ -482,7 +483,7 @@ class SqliteStore(Store):
 
     def _recover(self, exc: BaseException) -> None:
         if self._recovered or self._rebuild is None:
-            raise Damaged(f"the cache file {self._name} is damaged ({exc}); it is rebuilt on the next run") from None
+            raise _damaged_twice(f"the cache file {self._name} is damaged ({_why(exc)}); run again to rebuild it") from None
         self._recovered = True
         from .load import warn
 

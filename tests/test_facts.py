@@ -110,7 +110,7 @@ def test_differs_links_explain_the_difference(fb: FactBase) -> None:
 
 
 def test_every_entity_and_topic_is_used(fb: FactBase) -> None:
-    used = set(fb.data["index"]["by_tag"])
+    used = set(fb.store.tags())
     unused = [tag for tag in fb.entities if tag not in used]
     assert unused == []
 

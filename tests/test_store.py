@@ -245,3 +245,23 @@ def test_an_edit_of_an_entity_file_writes_the_store_whole(tmp_path: Path, monkey
     edit(facts, "people.yaml", "name: Olzhas Abishev", "name: Olzhas Abishov")
     assert FactBase.load(facts).resolve("Olzhas Abishov", ("person",)).form == "Olzhas Abishov"
     assert patched == [False]
+
+
+def test_damage_met_while_answering_has_the_store_rebuilt(run: Any, tmp_path: Path, _own_cache: Path) -> None:
+    """The open checks pass (header, size, meta rows), but a claim's record is damaged: the
+    store is rebuilt with one warning line and the answer comes from the rebuilt one."""
+    facts = tmp_path / "facts"
+    shutil.copytree(MINI, facts)
+    assert run("show", "a-pol-03-mamai-party", "--facts", str(facts)).exit_code == 0
+    (f,) = _own_cache.glob("factbase-*.sqlite")
+    data = bytearray(f.read_bytes())
+    i = data.find(b"tried to found")
+    while i >= 0:  # the record, the normalised text, the fragments: every copy
+        data[i] ^= 0x20  # t -> T
+        i = data.find(b"tried to found", i + 1)
+    f.write_bytes(bytes(data))
+    r = run("show", "a-pol-03-mamai-party", "--facts", str(facts))
+    assert r.exit_code == 0, r.stderr
+    assert "tried to found a party" in r.stdout
+    assert r.stderr == f"kzrights: warning: the cache file {f.name} is damaged (its checksum does not match); rebuilding it\n"
+    assert run("search", "Mamai", "--json", "--facts", str(facts)).stderr == ""
