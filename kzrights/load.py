@@ -262,12 +262,11 @@ def _checksum(*parts: bytes | memoryview) -> bytes:
     return crc.to_bytes(_CHECK, "little")
 
 
-def _read_cache(dir_fd: int | None, name: str, key: str) -> dict[str, Any] | None:
-    """The cached data stored under ``key``, or None (missing, stale, or not to be trusted:
-    the last with a warning, and the file is replaced when the rebuilt data is written)."""
-    if dir_fd is None:
-        return None
-    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | _O_CLOEXEC  # never a link; a FIFO never blocks
+def open_cache_file(dir_fd: int, name: str, max_size: int, warn: Any) -> tuple[int, os.stat_result] | None:
+    """A cache file opened for reading, and its stat, if it may be trusted: never through a
+    link, never blocking on a FIFO, a regular file this user owns, of bounded size. None when
+    it is missing or not to be trusted (the latter with a warning); the caller closes it."""
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | _O_CLOEXEC
     try:
         fd = os.open(name, flags, dir_fd=dir_fd)
     except FileNotFoundError:
@@ -277,16 +276,34 @@ def _read_cache(dir_fd: int | None, name: str, key: str) -> dict[str, Any] | Non
         return None
     try:
         st = os.fstat(fd)
-        why = None
-        if not stat.S_ISREG(st.st_mode):
-            why = "is not a regular file"
-        elif st.st_uid != os.geteuid():
-            why = "belongs to another user"
-        elif st.st_size > MAX_CACHE_FILE:
-            why = "is too large"
-        if why:
-            warn(f"the cache file {name} {why}; rebuilding it")
-            return None
+    except OSError as exc:
+        os.close(fd)
+        warn(f"the cache file {name} cannot be read ({exc.strerror}); rebuilding it")
+        return None
+    why = None
+    if not stat.S_ISREG(st.st_mode):
+        why = "is not a regular file"
+    elif st.st_uid != os.geteuid():
+        why = "belongs to another user"
+    elif st.st_size > max_size:
+        why = "is too large"
+    if why:
+        os.close(fd)
+        warn(f"the cache file {name} {why}; rebuilding it")
+        return None
+    return fd, st
+
+
+def _read_cache(dir_fd: int | None, name: str, key: str) -> dict[str, Any] | None:
+    """The cached data stored under ``key``, or None (missing, stale, or not to be trusted:
+    the last with a warning, and the file is replaced when the rebuilt data is written)."""
+    if dir_fd is None:
+        return None
+    opened = open_cache_file(dir_fd, name, MAX_CACHE_FILE, warn)
+    if opened is None:
+        return None
+    fd, st = opened
+    try:
         data = _read_exactly(fd, st.st_size)
     except OSError as exc:
         warn(f"the cache file {name} cannot be read ({exc.strerror}); rebuilding it")

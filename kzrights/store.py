@@ -798,6 +798,19 @@ def _db_path(fd: int, folder: str, name: str) -> str:
 
 
 def open_sqlite(dir_fd: int, folder: str, name: str, warn: Any, max_size: int) -> tuple[Any, dict[str, str]] | None:
+    """See ``_open_sqlite``. A file that SQLite cannot open at first (another process renaming
+    a freshly built store into place at that moment) is tried once more before it is called
+    damaged."""
+    transient: list[str] = []
+    opened = _open_sqlite(dir_fd, folder, name, transient.append, max_size)
+    if opened is None and transient and all("unable to open" in m for m in transient):
+        return _open_sqlite(dir_fd, folder, name, warn, max_size)
+    for message in transient:
+        warn(message)
+    return opened
+
+
+def _open_sqlite(dir_fd: int, folder: str, name: str, warn: Any, max_size: int) -> tuple[Any, dict[str, str]] | None:
     """The SQLite file ``name`` in the checked cache folder, opened read-only, and its meta
     rows; None when missing or not to be trusted (the latter with a warning).
 
@@ -807,28 +820,14 @@ def open_sqlite(dir_fd: int, folder: str, name: str, warn: Any, max_size: int) -
     file and renames it over this one, never writing into a file a reader may have open.
     """
     import sqlite3
-    import stat
 
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
-    try:
-        fd = os.open(name, flags, dir_fd=dir_fd)
-    except FileNotFoundError:
+    from .load import open_cache_file
+
+    opened = open_cache_file(dir_fd, name, max_size, warn)
+    if opened is None:
         return None
-    except OSError as exc:
-        warn(f"the cache file {name} cannot be opened ({exc.strerror}); rebuilding it")
-        return None
+    fd, st = opened
     try:
-        st = os.fstat(fd)
-        why = None
-        if not stat.S_ISREG(st.st_mode):
-            why = "is not a regular file"
-        elif st.st_uid != os.geteuid():
-            why = "belongs to another user"
-        elif st.st_size > max_size:
-            why = "is too large"
-        if why:
-            warn(f"the cache file {name} {why}; rebuilding it")
-            return None
         head = os.pread(fd, 100, 0)
         if len(head) < 100 or not head.startswith(SQLITE_MAGIC):
             warn(f"the cache file {name} is damaged (not a kzrights cache); rebuilding it")
