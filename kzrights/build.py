@@ -20,6 +20,7 @@ shortest claims first and stops when no longer claim can make the cut (see ``Sea
 from __future__ import annotations
 
 import contextlib
+import itertools
 import marshal
 import os
 import re
@@ -252,13 +253,11 @@ class Matcher:
         return None
 
 
-class IndexBuilder:
-    """The search index, built claim by claim (see the module's docstring)."""
+class Postings:
+    """The claims of each word, lay term, stem, tag and concept term, added claim by claim.
+    A rebuild fills one a file in each worker and merges them here (``merge``)."""
 
-    def __init__(self, entities: Sequence[Sequence[Any]], topics: Sequence[Sequence[Any]], matcher: Matcher):
-        self.entities, self.topics = entities, topics
-        self.roles = roles(entities)
-        self.matcher = matcher
+    def __init__(self, concepts: int):
         self.postings: dict[str, array[int]] = {}
         self.surface: dict[str, str] = {}  # a word as first written, for each folded key
         self.first: dict[str, int] = {}  # ... and the order (``ord``) of the claim that wrote it so
@@ -268,59 +267,87 @@ class IndexBuilder:
         self.capital: dict[str, int] = {}  # word -> claims writing it capitalised inside a sentence
         self.lower: dict[str, int] = {}  # word -> claims writing it in lower case
         # concept -> term held -> claims holding it by that term (the first of its terms they hold)
-        self.held: list[dict[str, array[int]]] = [{} for _ in matcher.ids]
+        self.held: list[dict[str, array[int]]] = [{} for _ in range(concepts)]
 
-    def add(self, pos: int, c: Sequence[Any], frag: list[Any], order: int = 0) -> None:
+    def add_claim(self, pos: int, c: Sequence[Any], frag: list[Any], order: int, concept_terms: list[list[str]]) -> None:
         """Index one claim at position ``pos`` (``frag``: its ``fragment``; ``order``: its
-        place in the fact base)."""
+        place in the fact base; ``concept_terms``: the matcher's terms of each concept)."""
         words, lay_keys, seq, capital, lower, concepts = frag[1], frag[3], frag[4], frag[5], frag[6], frag[7]
-        for w in capital:
-            self.capital[w] = self.capital.get(w, 0) + 1
-        for w in lower:
-            self.lower[w] = self.lower.get(w, 0) + 1
+        _count(self.capital, capital)
+        _count(self.lower, lower)
         postings, surface = self.postings, self.surface
         for key, w in words:
-            got = postings.get(key)
-            if got is None:
-                postings[key] = got = array("I")
-            got.append(pos)
+            _append(postings, key, pos)
             if key not in surface:
                 surface[key] = w
                 self.first[key] = order
         for key in lay_keys:
-            got = self.term_postings.get(key)
-            if got is None:
-                self.term_postings[key] = got = array("I")
-            got.append(pos)
-        for s in dict.fromkeys(seq):
-            got = self.stem_postings.get(s)
-            if got is None:
-                self.stem_postings[s] = got = array("I")
-            got.append(pos)
+            _append(self.term_postings, key, pos)
+        for st in dict.fromkeys(seq):
+            _append(self.stem_postings, st, pos)
         date = c[CLAIM_DATE]
         year = date[:4] if date else None
         if year and not any(k == year for k, _ in words):
-            got = postings.get(year)
-            if got is None:
-                postings[year] = got = array("I")
-            got.append(pos)
-        for field, kind in TAG_FIELDS:
-            for ref in c[field]:
-                self._tag(f"{kind}:{ref}", pos)
-        for ref in c[CLAIM_TOPICS]:
-            self._tag(f"topic:{ref}", pos)
-        terms, held = self.matcher.terms, self.held
+            _append(postings, year, pos)
+        for tag in claim_tags(c):
+            _append(self.by_tag, tag, pos)
+        held = self.held
         for ci, ti in concepts:
-            got = held[ci].get(terms[ci][ti])
-            if got is None:
-                held[ci][terms[ci][ti]] = got = array("I")
-            got.append(pos)
+            _append(held[ci], concept_terms[ci][ti], pos)
 
-    def _tag(self, tag: str, pos: int) -> None:
-        got = self.by_tag.get(tag)
-        if got is None:
-            self.by_tag[tag] = got = array("I")
-        got.append(pos)
+    def merge(self, other: Postings) -> None:
+        """Add ``other``'s claims (of other positions) to these."""
+        for mine, theirs in (
+            (self.postings, other.postings),
+            (self.term_postings, other.term_postings),
+            (self.stem_postings, other.stem_postings),
+            (self.by_tag, other.by_tag),
+            *zip(self.held, other.held, strict=True),
+        ):
+            for key, ps in theirs.items():
+                got = mine.get(key)
+                if got is None:
+                    mine[key] = ps
+                else:
+                    got.extend(ps)
+        for key, order in other.first.items():
+            if order < self.first.get(key, order + 1):
+                self.first[key] = order
+                self.surface[key] = other.surface[key]
+        for mine_n, theirs_n in ((self.capital, other.capital), (self.lower, other.lower)):
+            for w, n in theirs_n.items():
+                mine_n[w] = mine_n.get(w, 0) + n
+
+
+def _append(table: dict[str, array[int]], key: str, pos: int) -> None:
+    got = table.get(key)
+    if got is None:
+        table[key] = got = array("I")
+    got.append(pos)
+
+
+def _count(table: dict[str, int], words: Iterable[str]) -> None:
+    for w in words:
+        table[w] = table.get(w, 0) + 1
+
+
+def claim_tags(c: Sequence[Any]) -> list[str]:
+    """The tags of a claim's people, organisations, places and topics ("person:tulesova")."""
+    return [f"{kind}:{ref}" for field, kind in TAG_FIELDS for ref in c[field]] + [f"topic:{ref}" for ref in c[CLAIM_TOPICS]]
+
+
+class IndexBuilder(Postings):
+    """The search index, built claim by claim (see the module's docstring)."""
+
+    def __init__(self, entities: Sequence[Sequence[Any]], topics: Sequence[Sequence[Any]], matcher: Matcher):
+        super().__init__(len(matcher.ids))
+        self.entities, self.topics = entities, topics
+        self.roles = roles(entities)
+        self.matcher = matcher
+
+    def add(self, pos: int, c: Sequence[Any], frag: list[Any], order: int = 0) -> None:
+        """Index one claim (see ``Postings.add_claim``)."""
+        self.add_claim(pos, c, frag, order, self.matcher.terms)
 
     # -- what the query needs, beyond the postings ---------------------------------------
 
@@ -618,11 +645,13 @@ def _claim_row(pos: int, order: int, c: list[Any], frag: list[Any]) -> tuple[Any
 
 
 class Plan(NamedTuple):
-    """What a rebuild knows before it writes: the checked fact base and its compiled
-    records, each claim file's stamp and number, and what the store depends on."""
+    """What a rebuild knows before it writes: the compiled records, each claim's search
+    terms as computed on reading, the vocabulary, each claim file's stamp and what the
+    store depends on."""
 
-    raw: dict[str, Any]
     records: dict[str, Any]
+    terms: list[Any]  # per claim: ``claim_terms`` as computed on reading, or None
+    vocabulary: list[dict[str, Any]]
     stamps: dict[str, str]  # claim file (path in the fact base) -> stamp
     singles: str  # a digest of the single files' and schemas' stamps
     meta: dict[str, Any]
@@ -670,19 +699,15 @@ def _kept_fragments(old: Any, path: str, key: str, n: int) -> list[Any] | None:
 _WORK: Any = None  # what the workers of ``in_parallel`` compute from (inherited when forked)
 
 
-def _fragments_of(span: tuple[int, int]) -> list[Any]:
-    claims, raw_claims, roles_of, matcher = _WORK
-    return [fragment(claims[k], raw_claims[k].get("index_terms"), roles_of, matcher) for k in range(*span)]
-
-
 PARALLEL_FROM = 20_000  # claims to compute, from which a rebuild takes every core
 
 
-def in_parallel(fn: Any, items: list[Any], weight: int) -> Iterator[Any]:
+def in_parallel(fn: Any, items: Iterable[Any], weight: int) -> Iterator[Any]:
     """``fn`` of each item, in order, lazily: on two or more cores, in worker processes
     forked from this one (they read their inputs from what they inherit, ``_WORK``), when
     the work (``weight``, in claims) is worth their start; else here."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    items = list(items)
     if weight < PARALLEL_FROM or cores < 2 or len(items) < 2 or not hasattr(os, "fork"):
         yield from map(fn, items)
         return
@@ -692,16 +717,35 @@ def in_parallel(fn: Any, items: list[Any], weight: int) -> Iterator[Any]:
         yield from pool.imap(fn, items, chunksize=1)
 
 
-def write_store(path: str, plan: Plan, old: Any = None) -> None:
-    """Write the whole store for ``plan`` to the new file ``path``, file by file; ``old``
-    (an open previous store, or None) lends the fragments of unchanged files."""
-    raw, records = plan.raw, plan.records
-    w = StoreWriter(path)
-    conn = w.conn
-    claims = records["claims"]
-    matcher = Matcher.build(records["topics"], raw.get("vocabulary", []))
-    b = IndexBuilder(records["entities"], records["topics"], matcher)
-    # positions by (length, id): the shortest claim first
+class FilePart(NamedTuple):
+    """One claim file compiled for the store: its fragments (sealed), its claims' rows and
+    their postings."""
+
+    idx: int
+    frags: bytes
+    rows: list[tuple[Any, ...]]
+    postings: Postings
+
+
+def _file_part(item: tuple[int, int, int, list[Any] | None]) -> FilePart:
+    """Claim file ``idx`` (claims ``i`` to ``j``) compiled: its fragments computed unless
+    given (kept from the previous store). Runs in a worker, from ``_WORK``."""
+    idx, i, j, frags = item
+    claims, terms, roles_of, matcher, pos_of = _WORK
+    if frags is None:
+        frags = [fragment(claims[k], terms[k], roles_of, matcher) for k in range(i, j)]
+    part = Postings(len(matcher.ids))
+    rows = []
+    for k in range(i, j):
+        order = (idx << FILE_SHIFT) | (k - i)
+        part.add_claim(pos_of[k], claims[k], frags[k - i], order, matcher.terms)
+        rows.append(_claim_row(pos_of[k], order, claims[k], frags[k - i]))
+    return FilePart(idx, seal(marshal.dumps(frags)), rows, part)
+
+
+def _positions(claims: Sequence[Sequence[Any]]) -> tuple[array[int], dict[int, int]]:
+    """Each claim's position, by (length, id): the shortest claim first; and for each
+    length, the next number free."""
     order = sorted(range(len(claims)), key=lambda i: (min(len(claims[i][CLAIM_TEXT]), MAX_LENGTH), claims[i][CLAIM_ID]))
     pos_of = array("I", bytes(4 * len(claims)))
     alloc: dict[int, int] = {}
@@ -710,33 +754,64 @@ def write_store(path: str, plan: Plan, old: Any = None) -> None:
         seq = alloc.get(length, 0)
         alloc[length] = seq + 1
         pos_of[i] = (length << LENGTH_SHIFT) | seq
-    raw_claims = raw["claims"]
-    rows: list[tuple[Any, ...]] = []
-    file_rows: list[tuple[bytes, int, str, bytes]] = []
-    files = _files(records)
-    keys = [fragment_key(plan.stamps[f], b.roles, matcher) if plan.stamps.get(f) else "" for f, _, _ in files]
-    stored = _stored_keys(old)
-    kept = [bool(key) and stored.get(f) == key for (f, _, _), key in zip(files, keys, strict=True)]
-    # the fragments of the files not kept, computed on every core, taken file by file
+    return pos_of, alloc
+
+
+CLAIMS_INSERT = "INSERT INTO claims VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
+
+
+def write_store(path: str, plan: Plan, old: Any = None) -> None:
+    """Write the whole store for ``plan`` to the new file ``path``, file by file; ``old``
+    (an open previous store, or None) lends the fragments of unchanged files."""
+    records = plan.records
+    w = StoreWriter(path)
+    matcher = Matcher.build(records["topics"], plan.vocabulary)
+    b = IndexBuilder(records["entities"], records["topics"], matcher)
+    _write_claims(w.conn, plan, b, old)
+    _write_postings(w.conn, b)
+    forms = _write_forms(w.conn, b)
+    _write_words(w.conn, b, forms)
+    _write_concepts(w.conn, b)
+    _write_records(w.conn, records, matcher)
+    for statement in INDEXES.split(";"):
+        if statement.strip():
+            w.conn.execute(statement)
+    # (positions given in (length, id) order: ties of score and length are in position order)
+    files_digest = digest_of([f for f, _, _ in _files(records)])
+    w.finish({**plan.meta, "claims": len(records["claims"]), "singles": plan.singles, "files": files_digest, "ordered": 1})
+
+
+def _write_claims(conn: Any, plan: Plan, b: IndexBuilder, old: Any) -> None:
+    """The claims, file by file, into the claims and files tables, and into ``b``'s
+    postings: the files whose fragments the previous store kept first, here; then the
+    others, computed on every core."""
     global _WORK
-    _WORK = (claims, raw_claims, b.roles, matcher)
-    todo = [(i, j) for (_, i, j), got in zip(files, kept, strict=True) if not got]
-    computed = in_parallel(_fragments_of, todo, sum(j - i for i, j in todo))
+    claims = plan.records["claims"]
+    pos_of, alloc = _positions(claims)
+    files = _files(plan.records)
+    keys = [fragment_key(plan.stamps[f], b.roles, b.matcher) if plan.stamps.get(f) else "" for f, _, _ in files]
+    stored = _stored_keys(old)
+    kept: list[tuple[int, int, int, list[Any] | None]] = []
+    todo: list[tuple[int, int, int, list[Any] | None]] = []
     for idx, (file, i, j) in enumerate(files):
-        key = keys[idx]
-        frags = (_kept_fragments(old, file, key, j - i) or _fragments_of((i, j))) if kept[idx] else next(computed)
-        file_rows.append((_path_key(file), idx, key, seal(marshal.dumps(frags))))
-        for k in range(i, j):
-            order_k = (idx << FILE_SHIFT) | (k - i)
-            b.add(pos_of[k], claims[k], frags[k - i], order_k)
-            rows.append(_claim_row(pos_of[k], order_k, claims[k], frags[k - i]))
-        if len(rows) >= BATCH:
-            _insert(conn, "INSERT INTO claims VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rows)
-            rows = []
-    _insert(conn, "INSERT INTO claims VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rows)
-    _insert(conn, "INSERT INTO files VALUES (?,?,?,?)", file_rows)
-    del rows, file_rows
+        frags = _kept_fragments(old, file, keys[idx], j - i) if keys[idx] and stored.get(file) == keys[idx] else None
+        (todo if frags is None else kept).append((idx, i, j, frags))
+    _WORK = (claims, plan.terms, b.roles, b.matcher, pos_of)
+    try:
+        parts = in_parallel(_file_part, todo, sum(j - i for _, i, j, _ in todo))
+        for part in itertools.chain(map(_file_part, kept), parts):  # a file at a time
+            file_row = (_path_key(files[part.idx][0]), part.idx, keys[part.idx], part.frags)
+            conn.execute("INSERT INTO files VALUES (?,?,?,?)", file_row)
+            conn.executemany(CLAIMS_INSERT, part.rows)
+            b.merge(part.postings)
+    finally:
+        _WORK = None
     _insert(conn, "INSERT INTO alloc VALUES (?,?)", alloc.items())
+
+
+def _write_postings(conn: Any, b: IndexBuilder) -> None:
+    """Words, lay terms, stems and tags with their claims; the vocabulary and its bigrams
+    (the typo index). The postings are let go once written."""
     _insert(
         conn,
         "INSERT INTO postings VALUES (?,?,?,?)",
@@ -748,10 +823,13 @@ def write_store(path: str, plan: Plan, old: Any = None) -> None:
     vocab = sorted(set(b.postings) | set(b.term_postings))
     _insert(conn, "INSERT INTO vocab VALUES (?)", ((w_,) for w_ in vocab))
     _insert(conn, "INSERT INTO vgrams VALUES (?,?,?)", ((g, len(w_), w_) for w_ in vocab for g in bigrams(w_)))
-    del vocab
     b.postings.clear()
     b.term_postings.clear()
     b.stem_postings.clear()
+
+
+def _write_forms(conn: Any, b: IndexBuilder) -> list[list[Any]]:
+    """Every name form, its bigrams and the runs of words inside longer names."""
     forms = b.forms()
     _insert(conn, "INSERT INTO forms VALUES (?,?,?,?,?,?)", ((fi, *f) for fi, f in enumerate(forms)))
     first: dict[str, int] = {}
@@ -759,6 +837,12 @@ def write_store(path: str, plan: Plan, old: Any = None) -> None:
         first.setdefault(f[2], fi)
     _insert(conn, "INSERT INTO fgrams VALUES (?,?,?,?)", ((g, len(k), k, o) for k, o in first.items() for g in bigrams(k)))
     _insert(conn, "INSERT INTO partials VALUES (?,?)", ((k, seal(pack(v))) for k, v in b.partials(forms).items()))
+    return forms
+
+
+def _write_words(conn: Any, b: IndexBuilder, forms: list[list[Any]]) -> None:
+    """Words of people's names and proper nouns; how often each word is written capitalised
+    inside a sentence and in lower case."""
     kinds = dict.fromkeys(b.name_words(forms), 1)
     for w_ in b.proper_words():
         kinds[w_] = kinds.get(w_, 0) | 2
@@ -767,6 +851,10 @@ def write_store(path: str, plan: Plan, old: Any = None) -> None:
     for w_, n in b.lower.items():
         cased.setdefault(w_, [0, 0])[1] = n
     _insert(conn, "INSERT INTO cased VALUES (?,?,?)", ((w_, c, lo) for w_, (c, lo) in cased.items()))
+
+
+def _write_concepts(conn: Any, b: IndexBuilder) -> None:
+    """The vocabulary's look-up tables and each concept's claims."""
     tables = b.concept_tables()
     _insert(conn, "INSERT INTO concept_en VALUES (?,?)", ((k, seal(v)) for k, v in tables["concept_en"].items()))
     _insert(
@@ -788,6 +876,11 @@ def write_store(path: str, plan: Plan, old: Any = None) -> None:
         "INSERT INTO concept_groups VALUES (?,?,?,?)",
         ((ci, o, form, seal(p)) for ci, groups in enumerate(tables["concept_groups"]) for o, (form, p) in enumerate(groups)),
     )
+
+
+def _write_records(conn: Any, records: dict[str, Any], matcher: Matcher) -> None:
+    """Reports, entities, topics and ratings as records; each entity and topic by its tag;
+    the concept matcher, for an edit's rebuild."""
     for kind, key in (("report", "reports"), ("entity", "entities"), ("topic", "topics"), ("rating", "ratings")):
         _insert(
             conn, "INSERT INTO records VALUES (?,?,?)", ((kind, o, seal(marshal.dumps(r))) for o, r in enumerate(records[key]))
@@ -799,13 +892,6 @@ def write_store(path: str, plan: Plan, old: Any = None) -> None:
         + [(f"topic:{t[TOPIC_ID]}", seal(marshal.dumps(t))) for t in records["topics"]],
     )
     conn.execute("INSERT INTO blobs VALUES ('matcher', ?)", (seal(marshal.dumps([matcher.state, matcher.source])),))
-    for s_ in INDEXES.split(";"):
-        if s_.strip():
-            conn.execute(s_)
-    _WORK = None
-    # (positions given in (length, id) order: ties of score and length are in position order)
-    files_digest = digest_of([f for f, _, _ in _files(records)])
-    w.finish({**plan.meta, "claims": len(claims), "singles": plan.singles, "files": files_digest, "ordered": 1})
 
 
 class StoreWriter:
@@ -849,10 +935,9 @@ def patch_store(path: str, plan: Plan, old_meta: dict[str, str], old: Any, most:
     are taken out of every table they are in and put back as they now are; the rest of the
     store stays as it was. False (``path`` then unusable) when the edit is not of that kind
     or the previous store cannot serve; the caller then writes the store whole."""
+    from .store import loads
 
-    from .store import loads, unpack, unseal
-
-    raw, records = plan.raw, plan.records
+    records = plan.records
     files = _files(records)
     if old_meta.get("singles") != plan.singles or old_meta.get("files") != digest_of([f for f, _, _ in files]):
         return False
@@ -875,184 +960,235 @@ def patch_store(path: str, plan: Plan, old_meta: dict[str, str], old: Any, most:
     if len(changed) > most:
         return False
     w = StoreWriter(path, create=False)
-    conn = w.conn
-    claims, raw_claims = records["claims"], raw["claims"]
-    # what the edited files held, and what they hold now
-    gone: dict[str, dict[str, set[int]]] = {t: {} for t in ("postings", "terms", "stems", "tags")}
-    come: dict[str, dict[str, list[int]]] = {t: {} for t in ("postings", "terms", "stems", "tags")}
-    written: dict[str, tuple[int, str]] = {}  # key -> (ord, as written) of the first new claim writing it
-    cased: dict[str, list[int]] = {}
-    concepts: dict[int, dict[int, str | None]] = {}  # concept -> position -> term held (None: taken out)
-    old_related: set[str] = set()
-    topic_concepts = matcher.topic_concepts()
-    alloc = dict(conn.execute("SELECT length, next FROM alloc").fetchall())
-    changed_ids: set[str] = set()
+    patch = _Patch(w.conn, plan, matcher, roles_of)
+    for idx, file, i, j, key in changed:
+        if not patch.replace_file(idx, file, i, j, key):
+            w.conn.close()
+            return False
+    patch.finish({idx for idx, *_ in changed})
+    w.finish({**plan.meta, "claims": len(records["claims"]), "singles": plan.singles, "files": old_meta["files"], "ordered": 0})
+    return True
 
-    def note(table: str, key: str, pos: int, into: Any) -> None:
-        if into is gone:
-            gone[table].setdefault(key, set()).add(pos)
+
+class _Patch:
+    """An edit's changes to a copy of the previous store: what the edited files' claims held
+    (``gone``) and hold now (``come``) in each table, merged into the tables at the end."""
+
+    TABLES = ("postings", "terms", "stems", "tags")
+
+    def __init__(self, conn: Any, plan: Plan, matcher: Matcher, roles_of: dict[str, str]):
+        self.conn, self.plan, self.matcher, self.roles_of = conn, plan, matcher, roles_of
+        self.gone: dict[str, dict[str, set[int]]] = {t: {} for t in self.TABLES}
+        self.come: dict[str, dict[str, list[int]]] = {t: {} for t in self.TABLES}
+        self.written: dict[str, tuple[int, str]] = {}  # key -> (ord, as written) of the first new claim writing it
+        self.cased: dict[str, list[int]] = {}
+        self.concepts: dict[int, dict[int, str | None]] = {}  # concept -> position -> term held (None: taken out)
+        self.old_related: set[str] = set()
+        self.changed_ids: set[str] = set()
+        self.topic_concepts = matcher.topic_concepts()
+        self.alloc = dict(conn.execute("SELECT length, next FROM alloc").fetchall())
+        self.emptied: set[str] = set()
+
+    def _note(self, table: str, key: str, pos: int, sign: int) -> None:
+        if sign < 0:
+            self.gone[table].setdefault(key, set()).add(pos)
         else:
-            come[table].setdefault(key, []).append(pos)
+            self.come[table].setdefault(key, []).append(pos)
 
-    def index(c: Sequence[Any], frag: list[Any], pos: int, into: Any, sign: int) -> None:
+    def _index(self, c: Sequence[Any], frag: list[Any], pos: int, sign: int) -> None:
+        """Note what claim ``c`` holds at ``pos``: taken out (``sign`` -1) or put in (+1)."""
         words = frag[1]
         for key, _ in words:
-            note("postings", key, pos, into)
+            self._note("postings", key, pos, sign)
         date = c[CLAIM_DATE]
         year = date[:4] if date else None
         if year and not any(k == year for k, _ in words):
-            note("postings", year, pos, into)
+            self._note("postings", year, pos, sign)
         for key in frag[3]:
-            note("terms", key, pos, into)
+            self._note("terms", key, pos, sign)
         for st in dict.fromkeys(frag[4]):
-            note("stems", st, pos, into)
-        tags = [f"{kind}:{ref}" for field, kind in TAG_FIELDS for ref in c[field]] + [f"topic:{ref}" for ref in c[CLAIM_TOPICS]]
-        for tag in tags:
-            note("tags", tag, pos, into)
+            self._note("stems", st, pos, sign)
+        for tag in claim_tags(c):
+            self._note("tags", tag, pos, sign)
         for col, words_ in ((0, frag[5]), (1, frag[6])):
             for w_ in words_:
-                cased.setdefault(w_, [0, 0])[col] += sign
-        held: dict[int, str | None] = (
-            {ci: matcher.terms[ci][ti] for ci, ti in frag[7]} if sign > 0 else {ci: None for ci, _ in frag[7]}
-        )
-        for topic in c[CLAIM_TOPICS]:
-            for ci in topic_concepts.get(topic, ()):
-                if ci not in held:
-                    held[ci] = matcher.held_by_tag(ci, c[CLAIM_TOPICS]) if sign > 0 else None
-        for ci, form in held.items():
-            concepts.setdefault(ci, {})[pos] = form
+                self.cased.setdefault(w_, [0, 0])[col] += sign
+        self._index_concepts(c, frag, pos, sign)
 
-    for idx, file, i, j, key in changed:
+    def _index_concepts(self, c: Sequence[Any], frag: list[Any], pos: int, sign: int) -> None:
+        m = self.matcher
+        held: dict[int, str | None] = {ci: m.terms[ci][ti] if sign > 0 else None for ci, ti in frag[7]}
+        for topic in c[CLAIM_TOPICS]:
+            for ci in self.topic_concepts.get(topic, ()):
+                if ci not in held:
+                    held[ci] = m.held_by_tag(ci, c[CLAIM_TOPICS]) if sign > 0 else None
+        for ci, form in held.items():
+            self.concepts.setdefault(ci, {})[pos] = form
+
+    def replace_file(self, idx: int, file: str, i: int, j: int, key: str) -> bool:
+        """Take claim file ``idx``'s claims out and put them back as they now are (claims
+        ``i`` to ``j`` of the plan); False when the previous store cannot serve."""
+        from .store import loads
+
+        conn, claims = self.conn, self.plan.records["claims"]
         lo, hi = idx << FILE_SHIFT, (idx + 1) << FILE_SHIFT
         old_rows = conn.execute("SELECT pos, ord, record FROM claims WHERE ord >= ? AND ord < ?", (lo, hi)).fetchall()
         blob = conn.execute("SELECT blob FROM files WHERE path = ?", (_path_key(file),)).fetchone()
         old_frags = loads(blob[0]) if blob else None
         if not isinstance(old_frags, list) or len(old_frags) != len(old_rows):
-            conn.close()
             return False
         for pos, order, record in sorted(old_rows, key=lambda r: r[1]):
             c = loads(record)
-            changed_ids.add(c[CLAIM_ID])
-            old_related.update(ln[0] for ln in c[CLAIM_RELATED])
-            index(c, old_frags[order - lo], pos, gone, -1)
+            self.changed_ids.add(c[CLAIM_ID])
+            self.old_related.update(ln[0] for ln in c[CLAIM_RELATED])
+            self._index(c, old_frags[order - lo], pos, -1)
         conn.execute("DELETE FROM claims WHERE ord >= ? AND ord < ?", (lo, hi))
-        frags = [fragment(claims[k], raw_claims[k].get("index_terms"), roles_of, matcher) for k in range(i, j)]
+        frags = [fragment(claims[k], self.plan.terms[k], self.roles_of, self.matcher) for k in range(i, j)]
         rows = []
         for k in range(i, j):
             c, frag, order = claims[k], frags[k - i], lo | (k - i)
-            length = min(len(c[CLAIM_TEXT]), MAX_LENGTH)
-            seq = alloc.get(length, 0)
-            if seq >= 1 << LENGTH_SHIFT:
-                conn.close()
+            pos = self._allocate(min(len(c[CLAIM_TEXT]), MAX_LENGTH))
+            if pos is None:
                 return False
-            alloc[length] = seq + 1
-            pos = (length << LENGTH_SHIFT) | seq
-            changed_ids.add(c[CLAIM_ID])
-            index(c, frag, pos, come, 1)
+            self.changed_ids.add(c[CLAIM_ID])
+            self._index(c, frag, pos, 1)
             for key_, w_ in frag[1]:
-                if key_ not in written or order < written[key_][0]:
-                    written[key_] = (order, w_)
+                if key_ not in self.written or order < self.written[key_][0]:
+                    self.written[key_] = (order, w_)
             rows.append(_claim_row(pos, order, c, frag))
-        conn.executemany("INSERT INTO claims VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+        conn.executemany(CLAIMS_INSERT, rows)
         conn.execute("UPDATE files SET key = ?, blob = ? WHERE path = ?", (key, seal(marshal.dumps(frags)), _path_key(file)))
-    conn.executemany("INSERT OR REPLACE INTO alloc VALUES (?, ?)", alloc.items())
+        return True
 
-    def merged(table: str, key: str, current: bytes | None) -> array[int]:
+    def _allocate(self, length: int) -> int | None:
+        """A new claim's position among those of its length (None: that length is full)."""
+        seq = self.alloc.get(length, 0)
+        if seq >= 1 << LENGTH_SHIFT:
+            return None
+        self.alloc[length] = seq + 1
+        return (length << LENGTH_SHIFT) | seq
+
+    def finish(self, edited: set[int]) -> None:
+        """Merge every change into the tables."""
+        self.conn.executemany("INSERT OR REPLACE INTO alloc VALUES (?, ?)", self.alloc.items())
+        self._merge_tables()
+        new_keys = self._merge_postings(edited)
+        self._merge_vocab(new_keys)
+        self._merge_cased()
+        self._merge_concepts()
+        self._merge_links()
+
+    def _merged(self, table: str, key: str, current: bytes | None) -> array[int]:
+        from .store import unpack, unseal
+
         positions = set(unpack(unseal(current))) if current is not None else set()
-        positions -= gone[table].get(key, set())
-        positions.update(come[table].get(key, ()))
+        positions -= self.gone[table].get(key, set())
+        positions.update(self.come[table].get(key, ()))
         return array("I", sorted(positions))
 
-    emptied: set[str] = set()
-    for table, col in (("terms", "key"), ("stems", "key"), ("tags", "tag")):
-        for key in gone[table].keys() | come[table].keys():
-            row = conn.execute(f"SELECT pos FROM {table} WHERE {col} = ?", (key,)).fetchone()
-            now = merged(table, key, row[0] if row else None)
+    def _merge_tables(self) -> None:
+        """Lay terms, stems and tags."""
+        conn = self.conn
+        for table, col in (("terms", "key"), ("stems", "key"), ("tags", "tag")):
+            for key in self.gone[table].keys() | self.come[table].keys():
+                row = conn.execute(f"SELECT pos FROM {table} WHERE {col} = ?", (key,)).fetchone()
+                now = self._merged(table, key, row[0] if row else None)
+                if not now:
+                    conn.execute(f"DELETE FROM {table} WHERE {col} = ?", (key,))
+                    if table == "terms":
+                        self.emptied.add(key)
+                elif table == "tags":
+                    conn.execute("INSERT OR REPLACE INTO tags VALUES (?, ?, ?)", (key, len(now), seal(now.tobytes())))
+                else:
+                    conn.execute(f"INSERT OR REPLACE INTO {table} VALUES (?, ?)", (key, seal(now.tobytes())))
+
+    def _merge_postings(self, edited: set[int]) -> set[str]:
+        """The words' postings, each with the word as the first claim holding it writes it;
+        the words no claim held before."""
+        conn, written = self.conn, self.written
+        new_keys: set[str] = set()
+        frags_of: dict[bytes, Any] = {}
+        for key in self.gone["postings"].keys() | self.come["postings"].keys():
+            row = conn.execute("SELECT written, first, pos FROM postings WHERE key = ?", (key,)).fetchone()
+            now = self._merged("postings", key, row[2] if row else None)
             if not now:
-                conn.execute(f"DELETE FROM {table} WHERE {col} = ?", (key,))
-                if table == "terms":
-                    emptied.add(key)
-            elif table == "tags":
-                conn.execute("INSERT OR REPLACE INTO tags VALUES (?, ?, ?)", (key, len(now), seal(now.tobytes())))
-            else:
-                conn.execute(f"INSERT OR REPLACE INTO {table} VALUES (?, ?)", (key, seal(now.tobytes())))
-    new_keys: set[str] = set()
-    edited = {idx for idx, *_ in changed}
-    frags_of: dict[bytes, Any] = {}
-    for key in gone["postings"].keys() | come["postings"].keys():
-        row = conn.execute("SELECT written, first, pos FROM postings WHERE key = ?", (key,)).fetchone()
-        now = merged("postings", key, row[2] if row else None)
-        if not now:
-            conn.execute("DELETE FROM postings WHERE key = ?", (key,))
-            emptied.add(key)
-            continue
-        if row is None:
-            new_keys.add(key)
-        surface, first = (row[0], row[1]) if row else (key, -1)
-        if first >= 0 and (first >> FILE_SHIFT) in edited:
-            # the claim that first wrote it was rewritten: the first one now, in fact-base
-            # order. Claims of unchanged files all come after that file's (else one of them
-            # would have been first), so a claim of that file that writes it still is first.
-            if key in written and written[key][0] >> FILE_SHIFT <= first >> FILE_SHIFT:
+                conn.execute("DELETE FROM postings WHERE key = ?", (key,))
+                self.emptied.add(key)
+                continue
+            if row is None:
+                new_keys.add(key)
+            surface, first = (row[0], row[1]) if row else (key, -1)
+            if first >= 0 and (first >> FILE_SHIFT) in edited:
+                # the claim that first wrote it was rewritten: the first one now, in fact-base
+                # order. Claims of unchanged files all come after that file's (else one of them
+                # would have been first), so a claim of that file that writes it still is first.
+                if key in written and written[key][0] >> FILE_SHIFT <= first >> FILE_SHIFT:
+                    surface, first = written[key][1], written[key][0]
+                else:
+                    surface, first = _first_writer(conn, key, now, frags_of)
+            elif key in written and (first < 0 or written[key][0] < first):
                 surface, first = written[key][1], written[key][0]
+            conn.execute("INSERT OR REPLACE INTO postings VALUES (?, ?, ?, ?)", (key, surface, first, seal(now.tobytes())))
+        return new_keys
+
+    def _merge_vocab(self, new_keys: set[str]) -> None:
+        """The vocabulary: words no claim holds any more out, new ones in."""
+        conn = self.conn
+        for key in self.emptied:
+            both = "SELECT 1 FROM postings WHERE key = ? UNION ALL SELECT 1 FROM terms WHERE key = ?"
+            if conn.execute(both, (key, key)).fetchone() is None:
+                conn.execute("DELETE FROM vocab WHERE w = ?", (key,))
+                conn.execute("DELETE FROM vgrams WHERE w = ? AND n = ?", (key, len(key)))
+        for key in new_keys | self.come["terms"].keys():
+            if conn.execute("SELECT 1 FROM vocab WHERE w = ?", (key,)).fetchone() is None:
+                conn.execute("INSERT INTO vocab VALUES (?)", (key,))
+                conn.executemany("INSERT INTO vgrams VALUES (?, ?, ?)", [(g, len(key), key) for g in bigrams(key)])
+
+    def _merge_cased(self) -> None:
+        """Proper nouns: written capitalised inside a sentence somewhere, in lower case nowhere."""
+        conn = self.conn
+        for w_, (dc, dl) in self.cased.items():
+            row = conn.execute("SELECT cap, low FROM cased WHERE w = ?", (w_,)).fetchone()
+            cap, low = (row[0] + dc, row[1] + dl) if row else (dc, dl)
+            if cap <= 0 and low <= 0:
+                conn.execute("DELETE FROM cased WHERE w = ?", (w_,))
             else:
-                surface, first = _first_writer(conn, key, now, frags_of)
-        elif key in written and (first < 0 or written[key][0] < first):
-            surface, first = written[key][1], written[key][0]
-        conn.execute("INSERT OR REPLACE INTO postings VALUES (?, ?, ?, ?)", (key, surface, first, seal(now.tobytes())))
-    # the vocabulary: words no claim holds any more, and new ones
-    for key in emptied:
-        if (
-            conn.execute(
-                "SELECT 1 FROM postings WHERE key = ? UNION ALL SELECT 1 FROM terms WHERE key = ?", (key, key)
-            ).fetchone()
-            is None
-        ):
-            conn.execute("DELETE FROM vocab WHERE w = ?", (key,))
-            conn.execute("DELETE FROM vgrams WHERE w = ? AND n = ?", (key, len(key)))
-    for key in new_keys | come["terms"].keys():
-        if conn.execute("SELECT 1 FROM vocab WHERE w = ?", (key,)).fetchone() is None:
-            conn.execute("INSERT INTO vocab VALUES (?)", (key,))
-            conn.executemany("INSERT INTO vgrams VALUES (?, ?, ?)", [(g, len(key), key) for g in bigrams(key)])
-    # proper nouns: written capitalised inside a sentence somewhere, in lower case nowhere
-    for w_, (dc, dl) in cased.items():
-        row = conn.execute("SELECT cap, low FROM cased WHERE w = ?", (w_,)).fetchone()
-        cap, low = (row[0] + dc, row[1] + dl) if row else (dc, dl)
-        if cap <= 0 and low <= 0:
-            conn.execute("DELETE FROM cased WHERE w = ?", (w_,))
-        else:
-            conn.execute("INSERT OR REPLACE INTO cased VALUES (?, ?, ?)", (w_, cap, low))
-        kind_row = conn.execute("SELECT kind FROM words WHERE w = ?", (w_,)).fetchone()
-        kind = ((kind_row[0] if kind_row else 0) & ~2) | (2 if cap > 0 and low <= 0 else 0)
-        if kind:
-            conn.execute("INSERT OR REPLACE INTO words VALUES (?, ?)", (w_, kind))
-        elif kind_row:
-            conn.execute("DELETE FROM words WHERE w = ?", (w_,))
-    # concepts: each one a claim of the edited files held or holds, regrouped
-    for ci, change in concepts.items():
-        held: dict[int, str] = {}
-        for form, packed in conn.execute("SELECT form, pos FROM concept_groups WHERE ci = ? ORDER BY ord", (ci,)):
-            for pos in unpack(unseal(packed)):
-                held[pos] = form
-        for pos, form in change.items():
-            if form is None:
-                held.pop(pos, None)
-        for pos, form in change.items():
-            if form is not None:
-                held[pos] = form
-        conn.execute("DELETE FROM concept_groups WHERE ci = ?", (ci,))
-        conn.executemany(
-            "INSERT INTO concept_groups VALUES (?, ?, ?, ?)", [(ci, o, f, seal(p)) for o, (f, p) in enumerate(_groups(held))]
-        )
-    # claims elsewhere linked to or from the edited ones carry the link back in their record
-    linked = {ln[0] for c in claims if c[CLAIM_ID] in changed_ids for ln in c[CLAIM_RELATED]}
-    others = (old_related | linked) - changed_ids
-    if others:
-        by_id = {c[CLAIM_ID]: c for c in claims if c[CLAIM_ID] in others}
-        for cid, c in by_id.items():
-            conn.execute("UPDATE claims SET record = ? WHERE id = ?", (seal(marshal.dumps(c)), cid))
-    w.finish({**plan.meta, "claims": len(claims), "singles": plan.singles, "files": old_meta["files"], "ordered": 0})
-    return True
+                conn.execute("INSERT OR REPLACE INTO cased VALUES (?, ?, ?)", (w_, cap, low))
+            kind_row = conn.execute("SELECT kind FROM words WHERE w = ?", (w_,)).fetchone()
+            kind = ((kind_row[0] if kind_row else 0) & ~2) | (2 if cap > 0 and low <= 0 else 0)
+            if kind:
+                conn.execute("INSERT OR REPLACE INTO words VALUES (?, ?)", (w_, kind))
+            elif kind_row:
+                conn.execute("DELETE FROM words WHERE w = ?", (w_,))
+
+    def _merge_concepts(self) -> None:
+        """Each concept a claim of the edited files held or holds, regrouped."""
+        from .store import unpack, unseal
+
+        conn = self.conn
+        for ci, change in self.concepts.items():
+            held: dict[int, str] = {}
+            for form, packed in conn.execute("SELECT form, pos FROM concept_groups WHERE ci = ? ORDER BY ord", (ci,)):
+                for pos in unpack(unseal(packed)):
+                    held[pos] = form
+            for pos, form in change.items():
+                if form is None:
+                    held.pop(pos, None)
+            for pos, form in change.items():
+                if form is not None:
+                    held[pos] = form
+            conn.execute("DELETE FROM concept_groups WHERE ci = ?", (ci,))
+            rows = [(ci, o, f, seal(p)) for o, (f, p) in enumerate(_groups(held))]
+            conn.executemany("INSERT INTO concept_groups VALUES (?, ?, ?, ?)", rows)
+
+    def _merge_links(self) -> None:
+        """Claims elsewhere linked to or from the edited ones carry the link back in their record."""
+        claims = self.plan.records["claims"]
+        linked = {ln[0] for c in claims if c[CLAIM_ID] in self.changed_ids for ln in c[CLAIM_RELATED]}
+        others = (self.old_related | linked) - self.changed_ids
+        for c in claims:
+            if c[CLAIM_ID] in others:
+                self.conn.execute("UPDATE claims SET record = ? WHERE id = ?", (seal(marshal.dumps(c)), c[CLAIM_ID]))
 
 
 def _first_writer(conn: Any, key: str, positions: array[int], frags_of: dict[bytes, Any]) -> tuple[str, int]:

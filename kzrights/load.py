@@ -516,18 +516,21 @@ def _rebuild(
     stamps = {key: unit[0] for key, unit in new_units.items() if key.startswith("claims/")}
     _write_cache(dir_fd, units_name, units_key, {"files": new_units})
     del new_units
+    records = compile_records(raw)
+    terms, vocabulary = [c["index_terms"] for c in raw["claims"]], raw.get("vocabulary", [])
+    del raw  # the records hold what is needed from here
     if dir_fd is not None and fingerprint:
         # the single files (entities, topics, vocabulary ...) and schemas: an edit of one of
         # them touches every claim, and the store is written whole
         singles = digest_of([units_key, *(f"{f}:{_stamp(os.stat(f))}" for f in files if f.parent == root)])
         meta = {"format": SQL_FORMAT, "version": __version__, "fingerprint": digest(fingerprint)}
-        plan = Plan(raw, compile_records(raw), stamps, singles, meta)
+        plan = Plan(records, terms, vocabulary, stamps, singles, meta)
         if write_new_store(dir_fd, str(cache_dir()), name, plan, *(old or (None, None))):
             opened = open_sqlite(dir_fd, str(cache_dir()), name, warn, MAX_STORE_FILE)
             if opened is not None:
                 conn, written = opened
                 return SqliteStore(conn, name, str(root), written, _rebuilder(explicit))
-    data = compile_fact_base(raw)
+    data = in_memory(records, terms, vocabulary)
     data["root"] = str(root)
     return DictStore(data)
 
@@ -920,13 +923,18 @@ def text_fragment(start: str, end: str) -> str:
 def compile_fact_base(raw: dict[str, Any]) -> dict[str, Any]:
     """Plain, marshal-able data: records in fixed shapes plus the search index, in memory
     (``DictStore``; the SQLite store is written from the same records by ``build``)."""
-    from .build import build_index, compile_records
+    from .build import compile_records
 
-    data = compile_records(raw)
-    claims = data["claims"]
+    return in_memory(compile_records(raw), [c["index_terms"] for c in raw["claims"]], raw.get("vocabulary", []))
+
+
+def in_memory(records: dict[str, Any], terms: list[Any], vocabulary: list[dict[str, Any]]) -> dict[str, Any]:
+    """The compiled records with the whole index, in memory (what ``DictStore`` holds)."""
+    from .build import build_index
+
+    claims = records["claims"]
+    data = dict(records)
     # each claim marshalled on its own: a query decodes only the claims it shows
     data["claims"] = [marshal.dumps(c) for c in claims]
-    data["index"] = build_index(
-        claims, data["entities"], data["topics"], [c["index_terms"] for c in raw["claims"]], raw.get("vocabulary", [])
-    )
+    data["index"] = build_index(claims, data["entities"], data["topics"], terms, vocabulary)
     return data

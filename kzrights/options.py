@@ -36,22 +36,15 @@ ReportOpt = Annotated[
         click_type=Completes("report"),
     ),
 ]
-PersonOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--person", "-p", metavar="NAME", help="Only claims about this person (any spelling).", click_type=Completes("person")
-    ),
-]
-OrgOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--org",
-        "-o",
-        metavar="NAME",
-        help="Only claims about this organisation (or abbreviation).",
-        click_type=Completes("organization"),
-    ),
-]
+
+
+def _entity_option(flag: str, short: str, help_: str, kind: str) -> Any:
+    """A filter by a named entity: any spelling, completed from the fact base's names."""
+    return Annotated[str | None, typer.Option(flag, short, metavar="NAME", help=help_, click_type=Completes(kind))]
+
+
+PersonOpt = _entity_option("--person", "-p", "Only claims about this person (any spelling).", "person")
+OrgOpt = _entity_option("--org", "-o", "Only claims about this organisation (or abbreviation).", "organization")
 TopicOpt = Annotated[
     str | None,
     typer.Option(

@@ -204,10 +204,13 @@ def stats(fb: FactBase) -> Stats:
     from .results import SectionStats, Stats
 
     claims = fb.all_claims()
+    by_section: dict[tuple[str, str], list[Claim]] = {}
+    for c in claims:  # one pass: a fact base of many reports has many sections
+        by_section.setdefault((c.report, c.section), []).append(c)
     sections = []
     for rep in fb.reports.values():
         for sec in rep.sections:
-            mine = [c for c in claims if c.report == rep.id and c.section == sec]
+            mine = by_section.get((rep.id, sec), [])
             paras = {c.para for c in mine}
             dated = sum(1 for c in mine if c.date)
             sections.append(SectionStats(rep.id, sec, len(mine), len(paras), max(paras, default=0), dated))

@@ -69,14 +69,20 @@ def check_target(path: str | os.PathLike[str], dir_fd: int | None = None) -> os.
     and is not a regular file (a symbolic link counts as not one: it is never followed)."""
     if not os.fspath(path):
         raise UsageError("cannot write to an empty path: name a file")
+    return _existing(path, dir_fd, stat.S_ISREG, "a regular file")
+
+
+def _existing(path: str | os.PathLike[str], dir_fd: int | None, is_kind: Any, kind: str) -> os.stat_result | None:
+    """The ``lstat`` of ``path`` (None when absent); ``UsageError`` when it is a symbolic link
+    (never followed) or not of the kind a write may replace."""
     try:
         st = os.stat(path, dir_fd=dir_fd, follow_symlinks=False)
     except FileNotFoundError:
         return None
     if stat.S_ISLNK(st.st_mode):
         raise UsageError(f"cannot write {_name(path)}: it is a symbolic link (kzrights never writes through a link)")
-    if not stat.S_ISREG(st.st_mode):
-        raise UsageError(f"cannot write {_name(path)}: it is {kind_of(st.st_mode)}, not a regular file")
+    if not is_kind(st.st_mode):
+        raise UsageError(f"cannot write {_name(path)}: it is {kind_of(st.st_mode)}, not {kind}")
     return st
 
 
@@ -232,14 +238,9 @@ def replace_folder(
 
 def _previous_export(target: str, expected: set[str]) -> os.stat_result | None:
     """The folder's lstat when it is one ``replace_folder`` may replace; None when absent."""
-    try:
-        st = os.lstat(target)
-    except FileNotFoundError:
+    st = _existing(target, None, stat.S_ISDIR, "a folder")
+    if st is None:
         return None
-    if stat.S_ISLNK(st.st_mode):
-        raise UsageError(f"cannot write {_name(target)}: it is a symbolic link (kzrights never writes through a link)")
-    if not stat.S_ISDIR(st.st_mode):
-        raise UsageError(f"cannot write {_name(target)}: it is {kind_of(st.st_mode)}, not a folder")
     with os.scandir(target) as entries:
         for entry in entries:
             est = entry.stat(follow_symlinks=False)

@@ -186,13 +186,16 @@ class Store:
     def all_forms(self) -> list[list[Any]]:
         raise NotImplementedError
 
+    _name_words: Members  # set by each store: words of names, and proper nouns
+    _proper: Members
+
     @property
     def name_words(self) -> Members:
-        raise NotImplementedError
+        return self._name_words
 
     @property
     def proper_words(self) -> Members:
-        raise NotImplementedError
+        return self._proper
 
     def concept_en(self, key: str) -> array[int]:
         raise NotImplementedError
@@ -339,14 +342,6 @@ class DictStore(Store):
 
     def all_forms(self) -> list[list[Any]]:
         return list(self.index["forms"])
-
-    @property
-    def name_words(self) -> Members:
-        return self._name_words
-
-    @property
-    def proper_words(self) -> Members:
-        return self._proper
 
     def concept_en(self, key: str) -> array[int]:
         return unpack(self.index.get("concept_en", {}).get(key, EMPTY))
@@ -681,14 +676,6 @@ class SqliteStore(Store):
 
     def _is_proper(self, w: str) -> bool:
         return bool(self._one("SELECT kind & 2 FROM words WHERE w = ?", (w,)))
-
-    @property
-    def name_words(self) -> Members:
-        return self._name_words
-
-    @property
-    def proper_words(self) -> Members:
-        return self._proper
 
     @_guarded
     def concept_en(self, key: str) -> array[int]:

@@ -296,7 +296,7 @@ def _forge(mini: Path, cache: Path) -> None:
     meta = {"format": SQL_FORMAT, "version": __version__, "fingerprint": digest(load._fingerprint(root, files))}
     fd = os.open(cache, os.O_RDONLY)
     try:
-        plan = build.Plan(raw, build.compile_records(raw), {}, "", meta)
+        plan = build.Plan(build.compile_records(raw), [c["index_terms"] for c in raw["claims"]], raw["vocabulary"], {}, "", meta)
         assert build.write_new_store(fd, str(cache), store_name(root), plan, None, None)
     finally:
         os.close(fd)
