@@ -93,6 +93,10 @@ _SCAFFOLDING: tuple[tuple[tuple[str, ...], str | None], ...] = tuple(
             "mentions": None,
             "mentioned": None,
             "according to": None,
+            # a modal of permission or ability says no more than "could", a stopword
+            "allowed to": None,
+            "permitted to": None,
+            "able to": None,
             "skolko": "number",  # сколько
             "kogda": "date",  # когда
             "kto": "person",  # кто

@@ -161,6 +161,8 @@ def test_vocabulary_problems_are_reported_by_file_and_line(run, mini: Path, body
         ("what does Nations in Transit say about torture", ["torture"], None, "nit-2021"),
         ("FPC on press freedom", ["press", "freedom"], None, "fpc-2021"),
         ("сколько журналистов", ["журналистов"], "number", None),
+        ("who was allowed to stand in the election", ["stand", "election"], "person", None),
+        ("were NGOs able to register", ["ngos", "register"], None, None),
     ],
 )
 def test_question_scaffolding_is_set_aside(query: str, content: list[str], wants: str | None, report: str | None) -> None:
