@@ -295,6 +295,25 @@ class Postings:
         for ci, ti in concepts:
             _append(held[ci], concept_terms[ci][ti], pos)
 
+    _TABLES = ("postings", "term_postings", "stem_postings", "by_tag")
+
+    def dump(self) -> bytes:
+        """These postings as ``marshal`` bytes: what a worker sends back (pickling the
+        arrays and dicts costs several times as much)."""
+        tables = [{k: v.tobytes() for k, v in getattr(self, name).items()} for name in self._TABLES]
+        held = [{k: v.tobytes() for k, v in h.items()} for h in self.held]
+        return marshal.dumps((tables, held, self.surface, self.first, self.capital, self.lower))
+
+    @classmethod
+    def load(cls, blob: bytes) -> Postings:
+        tables, held, surface, first, capital, lower = marshal.loads(blob)
+        out = cls(len(held))
+        for name, table in zip(cls._TABLES, tables, strict=True):
+            setattr(out, name, {k: array("I", v) for k, v in table.items()})
+        out.held = [{k: array("I", v) for k, v in h.items()} for h in held]
+        out.surface, out.first, out.capital, out.lower = surface, first, capital, lower
+        return out
+
     def merge(self, other: Postings) -> None:
         """Add ``other``'s claims (of other positions) to these."""
         for mine, theirs in (
@@ -727,6 +746,17 @@ class FilePart(NamedTuple):
     postings: Postings
 
 
+def _file_part_bytes(item: tuple[int, int, int, list[Any] | None]) -> bytes:
+    """``_file_part`` as ``marshal`` bytes, as a worker sends it back."""
+    part = _file_part(item)
+    return marshal.dumps((part.idx, part.frags, part.rows, part.postings.dump()))
+
+
+def _file_part_loads(blob: bytes) -> FilePart:
+    idx, frags, rows, postings = marshal.loads(blob)
+    return FilePart(idx, frags, rows, Postings.load(postings))
+
+
 def _file_part(item: tuple[int, int, int, list[Any] | None]) -> FilePart:
     """Claim file ``idx`` (claims ``i`` to ``j``) compiled: its fragments computed unless
     given (kept from the previous store). Runs in a worker, from ``_WORK``."""
@@ -798,7 +828,7 @@ def _write_claims(conn: Any, plan: Plan, b: IndexBuilder, old: Any) -> None:
         (todo if frags is None else kept).append((idx, i, j, frags))
     _WORK = (claims, plan.terms, b.roles, b.matcher, pos_of)
     try:
-        parts = in_parallel(_file_part, todo, sum(j - i for _, i, j, _ in todo))
+        parts = map(_file_part_loads, in_parallel(_file_part_bytes, todo, sum(j - i for _, i, j, _ in todo)))
         for part in itertools.chain(map(_file_part, kept), parts):  # a file at a time
             file_row = (_path_key(files[part.idx][0]), part.idx, keys[part.idx], part.frags)
             conn.execute("INSERT INTO files VALUES (?,?,?,?)", file_row)

@@ -34,7 +34,7 @@ from __future__ import annotations
 import math
 import re
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NamedTuple
 
 from .query import STOPWORDS, Query, Word, analyse
@@ -83,10 +83,13 @@ def claim_terms(text: str) -> list[Any]:
     return claim_terms(text)
 
 
+_Records = Sequence[Sequence[Any]]  # compiled records, one a row (claims, entities, topics)
+
+
 def build_index(
-    claims: Sequence[Sequence[Any]],
-    entities: Sequence[Sequence[Any]],
-    topics: Sequence[Sequence[Any]],
+    claims: _Records,
+    entities: _Records,
+    topics: _Records,
     terms: Sequence[list[Any] | None] | None = None,
     vocabulary: Sequence[dict[str, Any]] = (),
 ) -> dict[str, Any]:
@@ -119,6 +122,8 @@ class Ranking(NamedTuple):
 
 # credit for one query word in one claim: (weight, field, via, form, a typo of a name)
 Credit = tuple[float, str, str, str, bool]
+# how ``Searcher._sources`` is told that a list of claims holds a query word: add(word, claims, credit)
+_Add = Callable[[int, "array[int]", Credit], None]
 
 
 DECADE_WORDS = {
@@ -169,6 +174,13 @@ def _within_edits(a: str, b: str, most: int) -> bool:
     return row[-1] <= most
 
 
+def _shares_stem(a: str, b: str) -> bool:
+    """Whether two words are one word's forms: they share their first six letters, or both
+    are eight letters long or more (and share the five a stem look-up starts from)."""
+    common = next((n for n, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+    return common >= 6 or min(len(a), len(b)) >= 8
+
+
 class Searcher:
     """Ranks the claims of one compiled fact base against queries."""
 
@@ -193,33 +205,37 @@ class Searcher:
     def _word_keys(self, word: str, fuzzy: bool = True) -> list[tuple[str, float, str]]:
         """Index keys that match one query word: (key, weight, via)."""
         key = fold_word(word)
-        store = self.store
         out: list[tuple[str, float, str]] = []
-        if store.has_word(key):
+        if self.store.has_word(key):
             out.append((key, 1.0, "word"))
         if re.fullmatch(r"[\d.]+", word):
             return out  # numbers match exactly or not at all
         if len(key) >= 4:  # prefix: "photo" finds "photos", "registr" finds "registration"
-            for cand in store.vocab_from(key):
-                if not cand.startswith(key) or len(out) >= 40:
-                    break
-                # a short key extends only a little ("parti" finds "parties", not "participation")
-                if cand != key and (len(key) >= 7 or len(cand) - len(key) <= 4):
-                    out.append((cand, 0.9, "prefix"))
+            self._prefix_keys(key, out)
         if len(key) >= 5:  # same stem: "arrested" finds "arrest", "abolished" finds "abolition"
-            stem = key[:5]
-            for cand in store.vocab_from(stem):
-                if not cand.startswith(stem) or len(out) >= 60:
-                    break
-                if cand != key and not cand.startswith(key):
-                    common = next(
-                        (n for n, (a, b) in enumerate(zip(key, cand, strict=False)) if a != b), min(len(key), len(cand))
-                    )
-                    if common >= 6 or min(len(key), len(cand)) >= 8:
-                        out.append((cand, STEM_WEIGHT, "stem"))
+            self._stem_keys(key, out)
         if fuzzy and len(key) >= FUZZY_MIN_LEN and not out:  # typo tolerance, only where nothing matched as written
             out += self._typos(key)
         return out
+
+    def _prefix_keys(self, key: str, out: list[tuple[str, float, str]]) -> None:
+        """Add to ``out`` the words of the index that extend ``key``, until ``out`` holds 40 keys."""
+        for cand in self.store.vocab_from(key):
+            if not cand.startswith(key) or len(out) >= 40:
+                break
+            # a short key extends only a little ("parti" finds "parties", not "participation")
+            if cand != key and (len(key) >= 7 or len(cand) - len(key) <= 4):
+                out.append((cand, 0.9, "prefix"))
+
+    def _stem_keys(self, key: str, out: list[tuple[str, float, str]]) -> None:
+        """Add to ``out`` the words of the index that share a long enough start with ``key``
+        (but do not extend it: see ``_prefix_keys``), until ``out`` holds 60 keys."""
+        stem = key[:5]
+        for cand in self.store.vocab_from(stem):
+            if not cand.startswith(stem) or len(out) >= 60:
+                break
+            if cand != key and not cand.startswith(key) and _shares_stem(key, cand):
+                out.append((cand, STEM_WEIGHT, "stem"))
 
     def _typos(self, key: str) -> list[tuple[str, float, str]]:
         from rapidfuzz import fuzz, process
@@ -242,7 +258,25 @@ class Searcher:
     def _concept_spans(self, words: Sequence[Word], content: set[int], fixed: dict[int, str]) -> list[tuple[int, int, int, str]]:
         """Vocabulary concepts named inside the query: (start, end, concept, via). ``fixed``
         gives a typo's correction for some positions, looked up in its place."""
-        from .lang import english_stem, kazakh_meets, russian_stem, stems_meet
+        found = self._english_concepts(words, content, fixed)
+        cyr = [i for i, w in enumerate(words) if w.cyrillic]
+        if not cyr:
+            return found
+        from .lang import russian_stem
+
+        stems = {i: russian_stem(words[i].raw) for i in cyr if not words[i].kazakh}
+        for i in cyr:
+            if i in stems:
+                found += self._russian_concepts(i, len(words), stems)
+            found += self._kazakh_concepts(words, i)
+        return found
+
+    def _english_concepts(
+        self, words: Sequence[Word], content: set[int], fixed: dict[int, str]
+    ) -> list[tuple[int, int, int, str]]:
+        """Concepts with an English term that a run of Latin words of the query makes, by
+        stems (a typo in its corrected form: via "fuzzy"); the longest run first at each start."""
+        from .lang import english_stem
 
         store = self.store
         found: list[tuple[int, int, int, str]] = []
@@ -255,24 +289,42 @@ class Searcher:
                 key = " ".join(english_stem(w) for w in latin[i:j])
                 via = "fuzzy" if any(k in fixed for k in range(i, j)) else "synonym"
                 found += [(i, j, ci, via) for ci in store.concept_en(key)]
-        cyr = [i for i, w in enumerate(words) if w.cyrillic]
-        if not cyr:
-            return found
-        stems = {i: russian_stem(words[i].raw) for i in cyr if not words[i].kazakh}
-        for i in cyr:
-            for key, packed in store.concept_ru(stems[i][:BUCKET]).items() if i in stems else ():
-                run = key.split()
-                if i + len(run) <= n and all(i + k in stems and stems_meet(stems[i + k], s) for k, s in enumerate(run)):
-                    found += [(i, i + len(run), ci, "translation") for ci in unpack(packed)]
-            for run, ci in store.concept_kk(words[i].raw[:BUCKET]):
-                if i + len(run) <= n and all(
-                    words[i + k].cyrillic and kazakh_meets(words[i + k].raw, t) for k, t in enumerate(run)
-                ):
-                    found.append((i, i + len(run), ci, "translation"))
         return found
+
+    def _russian_concepts(self, i: int, n: int, stems: dict[int, str]) -> list[tuple[int, int, int, str]]:
+        """Concepts with a Russian term whose words' stems meet those of the query's Russian
+        words from position ``i`` on (``stems``: by position, of a query of ``n`` words)."""
+        from .lang import stems_meet
+
+        found: list[tuple[int, int, int, str]] = []
+        for key, packed in self.store.concept_ru(stems[i][:BUCKET]).items():
+            run = key.split()
+            if i + len(run) <= n and all(i + k in stems and stems_meet(stems[i + k], s) for k, s in enumerate(run)):
+                found += [(i, i + len(run), ci, "translation") for ci in unpack(packed)]
+        return found
+
+    def _kazakh_concepts(self, words: Sequence[Word], i: int) -> list[tuple[int, int, int, str]]:
+        """Concepts with a Kazakh term that the query's Cyrillic words from position ``i`` on meet."""
+        from .lang import kazakh_meets
+
+        n = len(words)
+        return [
+            (i, i + len(run), ci, "translation")
+            for run, ci in self.store.concept_kk(words[i].raw[:BUCKET])
+            if i + len(run) <= n and all(words[i + k].cyrillic and kazakh_meets(words[i + k].raw, t) for k, t in enumerate(run))
+        ]
 
     def _spans(self, folds: Sequence[str], content: set[int]) -> list[tuple[int, int, list[Any], float, str]]:
         """Entity and topic names inside the query: (start, end, form, weight, via)."""
+        found, covered = self._exact_spans(folds, content)
+        exact_words = {k for i, j in covered for k in range(i, j)}
+        return found + self._fuzzy_spans(folds, content, exact_words)
+
+    def _exact_spans(
+        self, folds: Sequence[str], content: set[int]
+    ) -> tuple[list[tuple[int, int, list[Any], float, str]], set[tuple[int, int]]]:
+        """Runs of query words (up to ``MAX_SPAN``) that are, folded, a name or alias of an
+        entity or topic, or a part of one ("partial"); and the runs (start, end) so found."""
         found = []
         store = self.store
         n = len(folds)
@@ -288,9 +340,17 @@ class Searcher:
                 for form in store.partials_for(key):
                     found.append((i, j, form, 0.9, "partial"))
                     covered.add((i, j))
-        # Fuzzy names: spans of up to three words, none of them matched exactly, that hold a
-        # word the index does not know as written (a typo or an unlisted spelling).
-        exact_words = {k for i, j in covered for k in range(i, j)}
+        return found, covered
+
+    def _fuzzy_spans(
+        self, folds: Sequence[str], content: set[int], exact_words: set[int]
+    ) -> list[tuple[int, int, list[Any], float, str]]:
+        """Fuzzy names: spans of up to three words, none of them matched exactly (none in
+        ``exact_words``), that hold a word the index does not know as written (a typo or an
+        unlisted spelling), near a name or alias."""
+        found: list[tuple[int, int, list[Any], float, str]] = []
+        store = self.store
+        n = len(folds)
         spans = [
             (i, j)
             for i in range(n)
@@ -343,7 +403,6 @@ class Searcher:
         (a ``Credit``), in the order they are found: a claim's credit for a word is the first
         of the highest weight among the lists that hold it (see ``_expand``)."""
         words, content = q.words, set(q.content)
-        store = self.store
         by_word: dict[int, list[tuple[array[int], Credit]]] = {p: [] for p in content}
         self._corrected = {}
 
@@ -353,32 +412,69 @@ class Searcher:
 
         # 1. the words themselves (Latin script; Cyrillic words met by the vocabulary below)
         translated = {i for s in self._concept_spans(words, content, {}) if s[3] == "translation" for i in range(s[0], s[1])}
-        fixed: dict[int, str] = {}
+        self._give_words(add, words, content, translated)
+        # 1b. decades: "1990s", "the 90s", "the nineties" (and "early", "mid", "late" before them)
+        self._give_decades(add, words, content)
+        # 2. concepts: synonyms, translations, topic labels in any language
+        for i, j, concept, via in self._concept_spans(words, content, {}):
+            self._give_concept(add, content, i, j, concept, via)
+        # 3. typos, only for words nothing else matched
+        fixed = self._give_typos(add, words, content, translated, by_word)
+        if fixed:
+            for i, j, concept, _via in self._concept_spans(words, content, fixed):
+                self._give_concept(add, content, i, j, concept, "fuzzy")
+        # 4. names of entities and topics inside the query
+        tier2, named = self._give_names(add, words, content, translated)
+        by_id = q.text
+        id_hit = self.store.position_of(by_id) if " " not in by_id and "-" in by_id else None
+        self._named = named
+        return _Sources(by_word, tier2, named, id_hit, bool(translated))
+
+    def _give_words(self, add: _Add, words: Sequence[Word], content: set[int], translated: set[int]) -> None:
+        """Step 1 of ``_sources``: each content word not met by a translation, as written, by
+        prefix or by stem, in the claims' text and lay terms, and by its English stem."""
         for p in sorted(content):
             w = words[p]
             if p in translated:
                 continue
             keys = self._word_keys(w.norm, fuzzy=False)
             for key, weight, via in keys:
-                written, positions = store.posting(key)
                 # a name's "stem" (Elshibekov ~ Elshibayev) is a typo of that name
-                name = via == "stem" and key in self.name_words
-                add(p, positions, (weight, "claim", via, written or key, name))
-                add(p, store.term_postings(key), (weight * TERM_WEIGHT, "terms", via, key, name))
+                self._give_key(add, p, key, weight, via, via == "stem" and key in self.name_words)
             if not w.norm.isdigit() and w.norm.isalpha():
                 add(p, self._stem_claims(w.norm), (STEM_WEIGHT, "claim", "stem", w.norm, False))
-        # 1b. decades: "1990s", "the 90s", "the nineties" (and "early", "mid", "late" before them)
+
+    def _give_key(self, add: _Add, p: int, key: str, weight: float, via: str, name: bool) -> None:
+        """Credit word ``p`` with the claims that hold the index word ``key`` in their text
+        (as the reports write it) and in their lay search terms (for a little less)."""
+        written, positions = self.store.posting(key)
+        add(p, positions, (weight, "claim", via, written or key, name))
+        add(p, self.store.term_postings(key), (weight * TERM_WEIGHT, "terms", via, key, name))
+
+    def _give_decades(self, add: _Add, words: Sequence[Word], content: set[int]) -> None:
+        """Step 1b of ``_sources``: the words of a decade the query names, with the claims
+        holding any year of it or the decade as written ("1990s")."""
         for ps, (lo, hi) in decades(words).items():
             years = [str(y) for y in range(lo, hi + 1)] + [f"{lo - lo % 10}s"]
             for year in years:
-                written, positions = store.posting(year)
+                written, positions = self.store.posting(year)
                 for p in ps:
                     if p in content:
                         add(p, positions, (1.0, "claim", "decade", written or year, False))
-        # 2. concepts: synonyms, translations, topic labels in any language
-        for i, j, concept, via in self._concept_spans(words, content, {}):
-            self._give_concept(add, content, i, j, concept, via)
-        # 3. typos, only for words nothing else matched
+
+    def _give_typos(
+        self,
+        add: _Add,
+        words: Sequence[Word],
+        content: set[int],
+        translated: set[int],
+        by_word: dict[int, list[tuple[array[int], Credit]]],
+    ) -> dict[int, str]:
+        """Step 3 of ``_sources``: for a word nothing matched as written (or only a loose stem
+        or prefix), the claims holding a word it is a typo of. Returns each corrected word's
+        best correction by position, and notes it as the reports write it (``_corrected``)."""
+        store = self.store
+        fixed: dict[int, str] = {}
         for p in sorted(content):
             if p in translated or len(words[p].norm) < FUZZY_MIN_LEN or not words[p].norm.isalpha():
                 continue
@@ -388,18 +484,18 @@ class Searcher:
                 continue
             typos = self._typos(fold_word(words[p].norm))
             for key, weight, _via in typos:
-                name = key in self.name_words
-                written, positions = store.posting(key)
-                add(p, positions, (weight, "claim", "fuzzy", written or key, name))
-                add(p, store.term_postings(key), (weight * TERM_WEIGHT, "terms", "fuzzy", key, name))
+                self._give_key(add, p, key, weight, "fuzzy", key in self.name_words)
             if typos:
                 fixed[p] = typos[0][0]
                 written = store.posting(typos[0][0])[0]
                 self._corrected[p] = normalize_text(written) if written else typos[0][0]
-        if fixed:
-            for i, j, concept, _via in self._concept_spans(words, content, fixed):
-                self._give_concept(add, content, i, j, concept, "fuzzy")
-        # 4. names of entities and topics inside the query
+        return fixed
+
+    def _give_names(self, add: _Add, words: Sequence[Word], content: set[int], translated: set[int]) -> tuple[set[int], set[int]]:
+        """Step 4 of ``_sources``: the names of entities and topics inside the query, with the
+        claims tagged with them. Returns the claims tagged with what the whole query names
+        (tier 2) and those tagged with an entity it names; notes the people it names."""
+        store = self.store
         folds = [fold_word(w.norm) if i not in translated else "\0" for i, w in enumerate(words)]
         tier2: set[int] = set()
         named: set[int] = set()
@@ -422,17 +518,14 @@ class Searcher:
             for p in range(i, j):
                 if p in content:
                     add(p, tagged, (w_, kind, how, display, typo_of_name))
-        by_id = q.text
-        id_hit = store.position_of(by_id) if " " not in by_id and "-" in by_id else None
-        self._named = named
-        return _Sources(by_word, tier2, named, id_hit, bool(translated))
+        return tier2, named
 
     def _credit(self, q: Query) -> tuple[dict[int, dict[int, Credit]], set[int], int | None]:
         """For each content word of the query, every claim that holds it and how."""
         src = self._sources(q)
         return {p: _expand(sources) for p, sources in src.by_word.items()}, src.tier2, src.id_hit
 
-    def _give_concept(self, add: Any, content: set[int], i: int, j: int, concept: int, via: str) -> None:
+    def _give_concept(self, add: _Add, content: set[int], i: int, j: int, concept: int, via: str) -> None:
         for form, positions in self.store.concept_groups(concept):
             # a claim that says the word outranks one that is only tagged with the concept's topic
             weight = SYNONYM_WEIGHT * (TOPIC_ONLY_WEIGHT if form.startswith("topic ") else 1.0) * (0.9 if via == "fuzzy" else 1.0)
@@ -500,8 +593,7 @@ class Searcher:
         elif tier == TIER_PHRASE:
             match = ("claim", "phrase", q.text)
         else:
-            best = max(held.items(), key=lambda pc: idf[pc[0]] * pc[1][0])[1] if held else None
-            match = (best[1], best[2], best[3]) if best else None
+            match = _heaviest(held, idf)
         if tier == TIER_PARTIAL and (coverage < MIN_PARTIAL_COVERAGE or not held):
             return None
         score = TIER_BASE[tier] + TIER_SPAN[tier] * self._within(coverage, text_cov, ctx.rows[ci].length, q.wants, ci)
@@ -677,15 +769,56 @@ class _Bulk:
         self.k_full, self.k_part = k_full, k_part
 
     def rank(self) -> Ranking:
-        import heapq
-        import itertools
-
+        """The best ``k_full`` answers and ``k_part`` partial matches, and the count of answers."""
         s, q, src, allowed = self.s, self.q, self.src, self.allowed
         content = sorted(src.by_word)
         n_claims = max(s.store.n, 1)
-        # each word's lists from the heaviest down; a claim's credit level (weight, whether in
-        # its own text, whether as the word itself) is that of the first list holding it
-        self.ordered = {p: sorted(src.by_word[p], key=lambda sc: -sc[1][0]) for p in content}
+        levels, held = self._levels(content)
+        if math.prod(len(levels[p]) + 1 for p in content) > MAX_CLASSES:  # too many to weigh: score every claim
+            return s._tiers(q, {p: _expand(src.by_word[p]) for p in content}, src.tier2, src.id_hit, allowed)
+        idf = {p: math.log(1 + n_claims / (1 + len(held[p]))) for p in content}
+        total_idf = sum(idf.values()) or 1.0
+        missing = self._missing(content, held)
+        phrase = s._phrase(q)
+        name_pos = {p for p in content if fold_word(q.words[p].norm) in s.name_words}
+        known = {p for p in content if _best_via(src.by_word[p], KNOWN_VIAS)}
+        id_hit = src.id_hit if src.id_hit is not None and (allowed is None or src.id_hit in allowed) else None
+        answering = self._count_answers(content, held, known, id_hit)
+        # the credits of the claims scored, and for a word the reports use as a word, one that
+        # says so (``_all_but_one`` asks it of every claim's credit)
+        credit: dict[int, dict[int, Credit]] = {p: {-1: (0.0, "", "word", "", False)} if p in known else {} for p in content}
+        self.ctx = _TierContext(q, content, credit, src.tier2, id_hit, phrase, {}, idf, total_idf, name_pos)
+        self.wants = 0.0 if q.wants is None else (0.6 if q.wants == "event" else 1.0)
+        classes = self._classes(content, levels, idf, total_idf, self._phrase_possible(phrase))
+        # heaps of (sort key negated, ranked): the answers and the partial matches kept so far
+        self.full: list[tuple[tuple[Any, ...], Ranked]] = []
+        self.part: list[tuple[tuple[Any, ...], Ranked]] = []
+        # ties of score and length are broken by id; in a store numbered in (length, id)
+        # order, a claim after the last one kept loses them
+        self.ties_in_order = getattr(s.store, "ties_in_order", False)
+        self.seen: set[int] = set()  # the claims scored
+        if id_hit is not None:
+            self.seen.add(id_hit)
+            self._score([id_hit])
+        for tiers, _best, vector, cov, tcov in classes:
+            if not self._beaten(tiers, cov, tcov, 0):
+                self._take_class(tiers, vector, cov, tcov, levels, held)
+        return Ranking(
+            self._best_first(self.full),
+            self._best_first(self.part),
+            missing,
+            (),
+            q.report,
+            answering,
+        )
+
+    def _levels(
+        self, content: list[int]
+    ) -> tuple[dict[int, dict[tuple[float, bool, bool], list[array[int]]]], dict[int, set[int]]]:
+        """For each word, its lists of claims by credit level, and the claims holding it. Each
+        word's lists go from the heaviest down (``ordered``): a claim's credit level (weight,
+        whether in its own text, whether as the word itself) is that of the first holding it."""
+        self.ordered = {p: sorted(self.src.by_word[p], key=lambda sc: -sc[1][0]) for p in content}
         levels: dict[int, dict[tuple[float, bool, bool], list[array[int]]]] = {}
         held: dict[int, set[int]] = {}
         for p in content:
@@ -695,39 +828,49 @@ class _Bulk:
                 by_level.setdefault(_level(c), []).append(positions)
                 union.update(positions)
             levels[p], held[p] = by_level, union
-        if math.prod(len(levels[p]) + 1 for p in content) > MAX_CLASSES:  # too many to weigh: score every claim
-            return s._tiers(q, {p: _expand(src.by_word[p]) for p in content}, src.tier2, src.id_hit, allowed)
-        idf = {p: math.log(1 + n_claims / (1 + len(held[p]))) for p in content}
-        total_idf = sum(idf.values()) or 1.0
+        return levels, held
+
+    def _missing(self, content: list[int], held: dict[int, set[int]]) -> tuple[str, ...]:
+        """The query words no claim (of those allowed) holds."""
+        allowed = self.allowed
+        return tuple(self.q.words[p].raw for p in content if not held[p] or (allowed is not None and held[p].isdisjoint(allowed)))
+
+    def _phrase_possible(self, phrase: str | None) -> bool:
+        """Whether some claim may hold the query as a phrase: every word of it that is not a
+        stopword is one the claims hold (in their text or lay terms), as the index folds it."""
+        store = self.s.store
+        return phrase is not None and all(w in STOPWORDS or store.has_word(fold_word(w)) for w in phrase.split())
+
+    def _count_answers(self, content: list[int], held: dict[int, set[int]], known: set[int], id_hit: int | None) -> int:
+        """The count of answers: every claim holding every word, those lacking one word that
+        the all-but-one tier admits, and the claim the query names by id."""
+        allowed = self.allowed
         if len(content) == 1 and allowed is None:
             every = held[content[0]]
         else:
             every = set.intersection(*(held[p] for p in content))
             if allowed is not None:
                 every &= allowed
-        missing = tuple(q.words[p].raw for p in content if not held[p] or (allowed is not None and held[p].isdisjoint(allowed)))
-        phrase = s._phrase(q)
-        # a phrase some claim may hold: every word of it that is not a stopword is one the
-        # claims hold (in their text or lay terms), as the index folds it
-        phrase_possible = phrase is not None and all(w in STOPWORDS or s.store.has_word(fold_word(w)) for w in phrase.split())
-        name_pos = {p for p in content if fold_word(q.words[p].norm) in s.name_words}
-        # the count of answers: every claim holding every word, those lacking one word that
-        # the all-but-one tier admits, and the claim the query names by id
-        known = {p for p in content if _best_via(src.by_word[p], KNOWN_VIAS)}
         answering = len(every)
         lacking_one = self._all_but_one_sets(content, held, known) if len(content) >= 3 else {}
         answering += sum(len(claims) for claims in lacking_one.values())
-        id_hit = src.id_hit if src.id_hit is not None and (allowed is None or src.id_hit in allowed) else None
         if id_hit is not None and id_hit not in every and not any(id_hit in c for c in lacking_one.values()):
             answering += 1
-        # classes: a credit level, or None (lacking), for each word
-        full: list[tuple[tuple[Any, ...], Ranked]] = []  # heaps of (sort key negated, ranked)
-        part: list[tuple[tuple[Any, ...], Ranked]] = []
-        # the credits of the claims scored, and for a word the reports use as a word, one that
-        # says so (``_all_but_one`` asks it of every claim's credit)
-        credit: dict[int, dict[int, Credit]] = {p: {-1: (0.0, "", "word", "", False)} if p in known else {} for p in content}
-        ctx = _TierContext(q, content, credit, src.tier2, id_hit, phrase, {}, idf, total_idf, name_pos)
-        wants = 0.0 if q.wants is None else (0.6 if q.wants == "event" else 1.0)
+        return answering
+
+    def _classes(
+        self,
+        content: list[int],
+        levels: dict[int, dict[tuple[float, bool, bool], list[array[int]]]],
+        idf: dict[int, float],
+        total_idf: float,
+        phrase_possible: bool,
+    ) -> list[tuple[list[int], float, tuple[Any, ...], float, float]]:
+        """The classes some claim of which may be shown, best first: (the tiers its claims can
+        reach, best first; the best score one can have; its vector, a credit level or None
+        (lacking) for each word; its coverage; the part of that in the claims' own text)."""
+        import itertools
+
         classes = []
         for vector in itertools.product(*([*levels[p], None] for p in content)):
             present = [(p, v) for p, v in zip(content, vector, strict=True) if v is not None]
@@ -735,84 +878,94 @@ class _Bulk:
                 continue
             cov = sum(idf[p] * v[0] for p, v in present) / total_idf
             tcov = sum(idf[p] * v[0] for p, v in present if v[1]) / total_idf
-            lacks = len(content) - len(present)
-            # the tiers a claim of the class can reach: best first
-            tiers: list[int] = []
-            if lacks == 0:
-                tiers.append(TIER_PHRASE if phrase_possible else (TIER_NAMED if src.tier2 else TIER_ALL_WORDS))
-            elif lacks == 1 and len(content) >= 3:
-                tiers.append(TIER_ALL_BUT_ONE)
-            if lacks and cov >= MIN_PARTIAL_COVERAGE:
-                tiers.append(TIER_PARTIAL)
+            tiers = self._reachable(len(content) - len(present), len(content), cov, phrase_possible)
             if tiers:
-                classes.append((tiers, self._best(tiers[0], cov, tcov, 0, wants), vector, cov, tcov))
+                classes.append((tiers, self._best(tiers[0], cov, tcov, 0, self.wants), vector, cov, tcov))
         classes.sort(key=lambda c: (-c[0][0], -c[1]))
-        # ties of score and length are broken by id; in a store numbered in (length, id)
-        # order, a claim after the last one kept loses them
-        in_order = getattr(s.store, "ties_in_order", False)
+        return classes
 
-        def push(r: Ranked, length: int, cid: str) -> None:
-            heap, k = (full, self.k_full) if r.tier > TIER_PARTIAL else (part, self.k_part)
-            entry = ((r.tier, r.score, -length, _Desc(cid)), r)
+    def _reachable(self, lacks: int, words: int, cov: float, phrase_possible: bool) -> list[int]:
+        """The tiers a claim of a class can reach, best first: the class lacks ``lacks`` of
+        the query's ``words`` content words and covers ``cov`` of the query."""
+        tiers: list[int] = []
+        if lacks == 0:
+            tiers.append(TIER_PHRASE if phrase_possible else (TIER_NAMED if self.src.tier2 else TIER_ALL_WORDS))
+        elif lacks == 1 and words >= 3:
+            tiers.append(TIER_ALL_BUT_ONE)
+        if lacks and cov >= MIN_PARTIAL_COVERAGE:
+            tiers.append(TIER_PARTIAL)
+        return tiers
+
+    def _heap(self, tier: int) -> tuple[list[tuple[tuple[Any, ...], Ranked]], int]:
+        """The heap a claim of ``tier`` is kept in (answers or partial matches), and its size."""
+        return (self.full, self.k_full) if tier > TIER_PARTIAL else (self.part, self.k_part)
+
+    def _beaten(self, tiers: list[int], cov: float, tcov: float, length: int, last: int = -1) -> bool:
+        """Whether no claim of a class (reaching at most ``tiers``), at least ``length``
+        long and after position ``last``, can enter its list."""
+        for tier in tiers:
+            heap, k = self._heap(tier)
+            if len(heap) < k:
+                return False
+            best = (tier, self._best(tier, cov, tcov, length, self.wants), -length)
+            worst = heap[0]
+            if best > worst[0][:3] or (best == worst[0][:3] and not (self.ties_in_order and last > worst[1].position)):
+                return False
+        return True
+
+    def _take_class(
+        self,
+        tiers: list[int],
+        vector: tuple[Any, ...],
+        cov: float,
+        tcov: float,
+        levels: dict[int, dict[tuple[float, bool, bool], list[array[int]]]],
+        held: dict[int, set[int]],
+    ) -> None:
+        """Score the claims of one class not scored yet, shortest first, a chunk at a time
+        (each twice the last, up to 64 times ``_CHUNK``), until the rest cannot enter."""
+        import itertools
+
+        members = self._members(self.ctx.content, vector, levels, held, self.seen)
+        taken = 0
+        while True:
+            chunk = list(itertools.islice(members, _CHUNK << min(taken, 6)))
+            if not chunk:
+                break
+            self.seen.update(chunk)
+            taken += 1
+            length = self._score(chunk)
+            if self._beaten(tiers, cov, tcov, length, chunk[-1]):
+                break
+
+    def _score(self, chunk: list[int]) -> int:
+        """Rank each claim of ``chunk`` (in order of position) and keep it if it enters its
+        heap; returns the length of the last, the longest."""
+        import heapq
+
+        s, ctx, by_word = self.s, self.ctx, self.src.by_word
+        rows = s.store.rows(chunk)
+        ctx.rows.update(rows)
+        for ci in chunk:
+            for p in ctx.content:
+                c = _credit_of(by_word[p], ci)
+                if c is not None:
+                    ctx.credit[p][ci] = c
+            r = s._rank_one(ctx, ci, {})
+            if r is None:
+                continue
+            heap, k = self._heap(r.tier)
+            entry = ((r.tier, r.score, -rows[ci].length, _Desc(rows[ci].id)), r)
             if len(heap) < k:
                 heapq.heappush(heap, entry)
             elif entry[0] > heap[0][0]:
                 heapq.heapreplace(heap, entry)
+        return rows[chunk[-1]].length
 
-        def beaten(tiers: list[int], cov: float, tcov: float, length: int, last: int = -1) -> bool:
-            """Whether no claim of a class (reaching at most ``tiers``), at least ``length``
-            long and after position ``last``, can enter its list."""
-            for tier in tiers:
-                heap, k = (full, self.k_full) if tier > TIER_PARTIAL else (part, self.k_part)
-                if len(heap) < k:
-                    return False
-                best = (tier, self._best(tier, cov, tcov, length, wants), -length)
-                worst = heap[0]
-                if best > worst[0][:3] or (best == worst[0][:3] and not (in_order and last > worst[1].position)):
-                    return False
-            return True
-
-        seen: set[int] = set()
-
-        def score(chunk: list[int]) -> int:
-            rows = s.store.rows(chunk)
-            ctx.rows.update(rows)
-            for ci in chunk:
-                for p in content:
-                    c = _credit_of(src.by_word[p], ci)
-                    if c is not None:
-                        credit[p][ci] = c
-                r = s._rank_one(ctx, ci, {})
-                if r is not None:
-                    push(r, rows[ci].length, rows[ci].id)
-            return rows[chunk[-1]].length
-
-        if id_hit is not None:
-            seen.add(id_hit)
-            score([id_hit])
-        for tiers, _best, vector, cov, tcov in classes:
-            if beaten(tiers, cov, tcov, 0):
-                continue
-            members = self._members(content, vector, levels, held, seen)
-            taken = 0
-            while True:
-                chunk = list(itertools.islice(members, _CHUNK << min(taken, 6)))
-                if not chunk:
-                    break
-                seen.update(chunk)
-                taken += 1
-                length = score(chunk)
-                if beaten(tiers, cov, tcov, length, chunk[-1]):
-                    break
-        order = lambda r: (-r.tier, -r.score, ctx.rows[r.position].length, ctx.rows[r.position].id)  # noqa: E731
-        return Ranking(
-            sorted((r for _, r in full), key=order),
-            sorted((r for _, r in part), key=order),
-            missing,
-            (),
-            q.report,
-            answering,
-        )
+    def _best_first(self, heap: list[tuple[tuple[Any, ...], Ranked]]) -> list[Ranked]:
+        """The claims kept in a heap, best first (the order of ``Searcher._tiers``)."""
+        rows = self.ctx.rows
+        return sorted((r for _, r in heap), key=lambda r: (-r.tier, -r.score, rows[r.position].length, rows[r.position].id))
 
     def _best(self, tier: int, cov: float, tcov: float, length: int, wants: float) -> float:
         """The highest score a claim of ``tier``, coverage and length can have."""
@@ -863,6 +1016,21 @@ class _Bulk:
             yield ci
         else:
             return
+        yield from self._rest_of_class(lists, done, p0, present, absent, held, seen)
+
+    def _rest_of_class(
+        self,
+        lists: list[array[int]],
+        done: int,
+        p0: int,
+        present: list[tuple[int, Any]],
+        absent: list[int],
+        held: dict[int, set[int]],
+        seen: set[int],
+    ) -> list[int]:
+        """The claims of a class (read from ``lists``, those of its word ``p0``) after position
+        ``done`` and not scored yet, computed whole with sets, in order of position."""
+        allowed = self.allowed
         rest = {ci for ci in set().union(*lists) if ci > done}
         for p, _ in present:
             if p != p0:
@@ -873,7 +1041,7 @@ class _Bulk:
         if allowed is not None:
             rest &= allowed
         rest = {ci for ci in rest if all(self._level_of(p, ci) == v for p, v in present)}
-        yield from sorted(rest)
+        return sorted(rest)
 
     def _all_but_one_sets(self, content: list[int], held: dict[int, set[int]], known: set[int]) -> dict[int, set[int]]:
         """For each word, the claims lacking only it that the all-but-one tier admits (see
@@ -898,6 +1066,13 @@ class _Bulk:
                 claims &= vouched
             out[p] = claims
         return out
+
+
+def _heaviest(held: dict[int, Credit], idf: dict[int, float]) -> tuple[str, str, str] | None:
+    """The match to show for a claim: (field, via, form) of the credit that weighs most (the
+    rarest word, the best held), of the credits it ``held`` by word; None for none."""
+    best = max(held.items(), key=lambda pc: idf[pc[0]] * pc[1][0])[1] if held else None
+    return (best[1], best[2], best[3]) if best else None
 
 
 def _level(c: Credit) -> tuple[float, bool, bool]:
@@ -999,6 +1174,25 @@ def resolve_name(data: Any, query: str, kinds: Sequence[str]) -> list[Candidate]
     if not qfold:
         return []
     qwords = set(qfold.split())
+    best = _names_as_written(store, query, qfold, kinds)
+    if not best:
+        best = _names_near(store, qfold, kinds)
+    # Context: query words beyond the name that the description holds break ties.
+    if len(qwords) > 1:
+        _add_context(store, best, qwords)
+    return sorted(best.values(), key=lambda c: (-c.score, c.tag))
+
+
+def _keep_best(best: dict[str, Candidate], cand: Candidate) -> None:
+    """Keep ``cand`` as its entity's candidate unless one scored as high is kept already."""
+    prev = best.get(cand.tag)
+    if prev is None or cand.score > prev.score:
+        best[cand.tag] = cand
+
+
+def _names_as_written(store: Store, query: str, qfold: str, kinds: Sequence[str]) -> dict[str, Candidate]:
+    """Entities of the given kinds with a name or alias that is the query as written (100)
+    or folded (97), by tag."""
     best: dict[str, Candidate] = {}
     qnorm = normalize_text(query)
     for tag, display, ffold, via, fnorm in store.forms_exact(qnorm, qfold):
@@ -1010,40 +1204,47 @@ def resolve_name(data: Any, query: str, kinds: Sequence[str]) -> list[Candidate]
             score, how = 97.0, "folded"
         else:
             continue
-        prev = best.get(tag)
-        if prev is None or score > prev.score:
-            best[tag] = Candidate(tag, score, display, how)
-    if not best:
-        # No name as written: the best run of query words against each name. The other
-        # words are context (a role, a place) and cost a little, so a bare name wins.
-        from rapidfuzz import fuzz
+        _keep_best(best, Candidate(tag, score, display, how))
+    return best
 
-        qlist = qfold.split()
-        spans = {" ".join(qlist[i:j]) for i in range(len(qlist)) for j in range(i + 1, min(len(qlist), i + 6) + 1)}
-        for tag, display, ffold, _via, _norm in store.forms_near(sorted(spans)):
-            if tag.split(":", 1)[0] not in kinds:
-                continue
-            score, how = 0.0, "fuzzy"
-            for span in spans:
-                ratio = fuzz.ratio(span, ffold) - (0.0 if span == qfold else 3.0)
-                if ratio > score:
-                    score, how = ratio, ("name" if ratio >= 94.0 else "fuzzy")
-            prev = best.get(tag)
-            if prev is None or score > prev.score:
-                best[tag] = Candidate(tag, score, display, how)
-    # Context: query words beyond the name that the description holds break ties.
-    if len(qwords) > 1:
-        for tag, cand in list(best.items()):
-            e = store.entity(tag)
-            if e is None:
-                description = ""
-            elif tag.startswith("topic:"):
-                description = e[TOPIC_DESCRIPTION] or ""
-            else:
-                description = " ".join(str(x) for x in (e[ENTITY_DESCRIPTION], e[ENTITY_ROLE]) if x)
-            extra = qwords - set(fold_key(cand.form).split())
-            desc = set(fold_key(description).split())
-            bonus = sum(1 for w in extra if any(d.startswith(w[:5]) for d in desc))
-            if bonus:
-                best[tag] = Candidate(tag, min(cand.score + 2.0 * bonus, 100.0), cand.form, cand.via)
-    return sorted(best.values(), key=lambda c: (-c.score, c.tag))
+
+def _names_near(store: Store, qfold: str, kinds: Sequence[str]) -> dict[str, Candidate]:
+    """No name as written: the best run of query words (up to six) against each name of the
+    given kinds, by tag. The other words are context (a role, a place) and cost a little, so
+    a bare name wins."""
+    from rapidfuzz import fuzz
+
+    best: dict[str, Candidate] = {}
+    qlist = qfold.split()
+    spans = {" ".join(qlist[i:j]) for i in range(len(qlist)) for j in range(i + 1, min(len(qlist), i + 6) + 1)}
+    for tag, display, ffold, _via, _norm in store.forms_near(sorted(spans)):
+        if tag.split(":", 1)[0] not in kinds:
+            continue
+        score, how = 0.0, "fuzzy"
+        for span in spans:
+            ratio = fuzz.ratio(span, ffold) - (0.0 if span == qfold else 3.0)
+            if ratio > score:
+                score, how = ratio, ("name" if ratio >= 94.0 else "fuzzy")
+        _keep_best(best, Candidate(tag, score, display, how))
+    return best
+
+
+def _add_context(store: Store, best: dict[str, Candidate], qwords: set[str]) -> None:
+    """Raise each candidate by 2 (to at most 100) for every query word beyond its name that
+    starts a word of its description (by the first five letters): a role or a place."""
+    for tag, cand in list(best.items()):
+        extra = qwords - set(fold_key(cand.form).split())
+        desc = set(fold_key(_description(store, tag)).split())
+        bonus = sum(1 for w in extra if any(d.startswith(w[:5]) for d in desc))
+        if bonus:
+            best[tag] = Candidate(tag, min(cand.score + 2.0 * bonus, 100.0), cand.form, cand.via)
+
+
+def _description(store: Store, tag: str) -> str:
+    """What the fact base says of an entity (its description and role) or a topic (its description)."""
+    e = store.entity(tag)
+    if e is None:
+        return ""
+    if tag.startswith("topic:"):
+        return e[TOPIC_DESCRIPTION] or ""
+    return " ".join(str(x) for x in (e[ENTITY_DESCRIPTION], e[ENTITY_ROLE]) if x)
