@@ -28,6 +28,7 @@ from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, NamedTuple
 
+from . import parallel
 from .query import STOPWORDS
 from .store import (
     CLAIM_DATE,
@@ -506,7 +507,7 @@ def _strs(values: Any) -> list[str]:
 def compile_records(raw: dict[str, Any]) -> dict[str, Any]:
     """Plain, marshal-able records in fixed shapes: reports, entities, topics, ratings, and
     every claim as a list (see ``store.CLAIM_*``)."""
-    from .load import text_fragment
+    from .text import text_fragment
 
     reports = [
         {
@@ -715,27 +716,6 @@ def _kept_fragments(old: Any, path: str, key: str, n: int) -> list[Any] | None:
     return got if isinstance(got, list) and len(got) == n else None
 
 
-_WORK: Any = None  # what the workers of ``in_parallel`` compute from (inherited when forked)
-
-
-PARALLEL_FROM = 20_000  # claims to compute, from which a rebuild takes every core
-
-
-def in_parallel(fn: Any, items: Iterable[Any], weight: int) -> Iterator[Any]:
-    """``fn`` of each item, in order, lazily: on two or more cores, in worker processes
-    forked from this one (they read their inputs from what they inherit, ``_WORK``), when
-    the work (``weight``, in claims) is worth their start; else here."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    items = list(items)
-    if weight < PARALLEL_FROM or cores < 2 or len(items) < 2 or not hasattr(os, "fork"):
-        yield from map(fn, items)
-        return
-    import multiprocessing
-
-    with multiprocessing.get_context("fork").Pool(min(cores, 4)) as pool:
-        yield from pool.imap(fn, items, chunksize=1)
-
-
 class FilePart(NamedTuple):
     """One claim file compiled for the store: its fragments (sealed), its claims' rows and
     their postings."""
@@ -759,9 +739,9 @@ def _file_part_loads(blob: bytes) -> FilePart:
 
 def _file_part(item: tuple[int, int, int, list[Any] | None]) -> FilePart:
     """Claim file ``idx`` (claims ``i`` to ``j``) compiled: its fragments computed unless
-    given (kept from the previous store). Runs in a worker, from ``_WORK``."""
+    given (kept from the previous store). Runs in a worker, from ``parallel.WORK``."""
     idx, i, j, frags = item
-    claims, terms, roles_of, matcher, pos_of = _WORK
+    claims, terms, roles_of, matcher, pos_of = parallel.WORK
     if frags is None:
         frags = [fragment(claims[k], terms[k], roles_of, matcher) for k in range(i, j)]
     part = Postings(len(matcher.ids))
@@ -815,7 +795,6 @@ def _write_claims(conn: Any, plan: Plan, b: IndexBuilder, old: Any) -> None:
     """The claims, file by file, into the claims and files tables, and into ``b``'s
     postings: the files whose fragments the previous store kept first, here; then the
     others, computed on every core."""
-    global _WORK
     claims = plan.records["claims"]
     pos_of, alloc = _positions(claims)
     files = _files(plan.records)
@@ -826,16 +805,16 @@ def _write_claims(conn: Any, plan: Plan, b: IndexBuilder, old: Any) -> None:
     for idx, (file, i, j) in enumerate(files):
         frags = _kept_fragments(old, file, keys[idx], j - i) if keys[idx] and stored.get(file) == keys[idx] else None
         (todo if frags is None else kept).append((idx, i, j, frags))
-    _WORK = (claims, plan.terms, b.roles, b.matcher, pos_of)
+    parallel.WORK = (claims, plan.terms, b.roles, b.matcher, pos_of)
     try:
-        parts = map(_file_part_loads, in_parallel(_file_part_bytes, todo, sum(j - i for _, i, j, _ in todo)))
+        parts = map(_file_part_loads, parallel.in_parallel(_file_part_bytes, todo, sum(j - i for _, i, j, _ in todo)))
         for part in itertools.chain(map(_file_part, kept), parts):  # a file at a time
             file_row = (_path_key(files[part.idx][0]), part.idx, keys[part.idx], part.frags)
             conn.execute("INSERT INTO files VALUES (?,?,?,?)", file_row)
             conn.executemany(CLAIMS_INSERT, part.rows)
             b.merge(part.postings)
     finally:
-        _WORK = None
+        parallel.WORK = None
     _insert(conn, "INSERT INTO alloc VALUES (?,?)", alloc.items())
 
 

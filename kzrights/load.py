@@ -25,13 +25,13 @@ import contextlib
 import marshal
 import os
 import stat
-import sys
 import zlib
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import __version__
+from .cachefile import open_cache_file, reset_warning, warn
 from .errors import FactBaseError
 from .model import Problem
 
@@ -146,21 +146,6 @@ def schema_dir(root: Path) -> Path:
 # --------------------------------------------------------------------------- caching
 
 
-_warned = False
-
-
-def warn(message: str) -> None:
-    """One warning line on stderr, at most once a run (a damaged cache must not drown the answer)."""
-    global _warned
-    if _warned:
-        return
-    _warned = True
-    from .safe import clean
-
-    with contextlib.suppress(OSError, ValueError, AttributeError):
-        sys.stderr.write(f"kzrights: warning: {clean(message, one_line=True)}\n")
-
-
 def _stamp(st: os.stat_result) -> str:
     """What tells an edited file from an unedited one, without reading it: size, mtime,
     ctime (changed by any write, and settable by no one) and inode (a save by rename)."""
@@ -262,38 +247,6 @@ def _checksum(*parts: bytes | memoryview) -> bytes:
     return crc.to_bytes(_CHECK, "little")
 
 
-def open_cache_file(dir_fd: int, name: str, max_size: int, warn: Any) -> tuple[int, os.stat_result] | None:
-    """A cache file opened for reading, and its stat, if it may be trusted: never through a
-    link, never blocking on a FIFO, a regular file this user owns, of bounded size. None when
-    it is missing or not to be trusted (the latter with a warning); the caller closes it."""
-    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | _O_CLOEXEC
-    try:
-        fd = os.open(name, flags, dir_fd=dir_fd)
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        warn(f"the cache file {name} cannot be opened ({exc.strerror}); rebuilding it")
-        return None
-    try:
-        st = os.fstat(fd)
-    except OSError as exc:
-        os.close(fd)
-        warn(f"the cache file {name} cannot be read ({exc.strerror}); rebuilding it")
-        return None
-    why = None
-    if not stat.S_ISREG(st.st_mode):
-        why = "is not a regular file"
-    elif st.st_uid != os.geteuid():
-        why = "belongs to another user"
-    elif st.st_size > max_size:
-        why = "is too large"
-    if why:
-        os.close(fd)
-        warn(f"the cache file {name} {why}; rebuilding it")
-        return None
-    return fd, st
-
-
 def _read_cache(dir_fd: int | None, name: str, key: str) -> dict[str, Any] | None:
     """The cached data stored under ``key``, or None (missing, stale, or not to be trusted:
     the last with a warning, and the file is replaced when the rebuilt data is written)."""
@@ -371,7 +324,12 @@ def _write_cache(dir_fd: int | None, name: str, key: str, data: dict[str, Any]) 
 
     k = key.encode("utf-8", "surrogateescape")
     payload = marshal.dumps(data)
-    blob = b"".join((_MAGIC, CACHE_FORMAT.to_bytes(4, "little"), len(k).to_bytes(4, "little"), k, _checksum(k, payload), payload))
+    head = b"".join((_MAGIC, CACHE_FORMAT.to_bytes(4, "little"), len(k).to_bytes(4, "little"), k, _checksum(k, payload)))
+
+    def blob(fh: Any) -> None:  # written in two pieces: the payload is not copied again
+        fh.write(head)
+        fh.write(payload)
+
     try:
         try:
             st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
@@ -394,8 +352,7 @@ def load_store(explicit: str | os.PathLike[str] | None = None, use_cache: bool =
     from scratch and writes the store anew, so a damaged one is repaired, never consulted.
     Without a usable cache folder the fact base is compiled in memory (``DictStore``).
     """
-    global _warned
-    _warned = False  # at most one warning a load
+    reset_warning()  # at most one warning a load
     from .store import SQL_FORMAT, SqliteStore, digest, open_sqlite
 
     root = find_facts_dir(explicit)
@@ -448,7 +405,7 @@ def _parse_ahead(root: Path, files: list[Path], units: dict[str, Any]) -> dict[s
     cache), parsed and checked against their schema beforehand on every core, when there
     are many: what passes is handed to it as units, as if cached; a file with a problem is
     left to it, to parse again and report."""
-    from .build import in_parallel
+    from .parallel import in_parallel
 
     todo = []
     for f in files:
@@ -464,12 +421,12 @@ def _parse_ahead(root: Path, files: list[Path], units: dict[str, Any]) -> dict[s
     size = sum(n for _, n in todo)
     if len(todo) < 8:
         return {}
-    from . import build
+    from . import parallel
 
     schemas, problems = _load_schemas(root)
     if problems:
         return {}
-    build._WORK = (root, schemas)
+    parallel.WORK = (root, schemas)
     out: dict[str, Any] = {}
     # a claim is some 400 bytes of YAML: the weight in claims, for whether to fork at all
     for got in in_parallel(_parse_one, [f for f, _ in todo], size // 400):
@@ -480,10 +437,10 @@ def _parse_ahead(root: Path, files: list[Path], units: dict[str, Any]) -> dict[s
 def _parse_one(f: Path) -> bytes:
     """A claim file's unit when it parses and passes its schema, else nothing (in a worker),
     as ``marshal`` bytes: the cheapest way back from a worker for plain data."""
-    from . import build
+    from . import parallel
     from .checks import Read
 
-    root, schemas = build._WORK
+    root, schemas = parallel.WORK
     new_units: dict[str, Any] = {}
     try:
         _parse_fact_file(Read(root, {}, [], set(), []), f, "claims", schemas["claims"], new_units)
@@ -922,17 +879,6 @@ def _parse_fact_file(read: Any, f: Path, kind: str, schema: dict[str, Any], new_
     lines = [doc.line(("claims", i)) for i in range(len(doc.data["claims"]))] if kind == "claims" else []
     new_units[f.relative_to(read.root).as_posix()] = [_stamp(st), doc.data, None, lines]
     return FactFile(doc, frozenset(), None, lines)
-
-
-def text_fragment(start: str, end: str) -> str:
-    """A URL text fragment (``#:~:text=START,END``) that scrolls a browser to a passage and
-    highlights it; ``-``, ``,`` and ``&`` are escaped as the syntax requires."""
-    from urllib.parse import quote
-
-    def enc(s: str) -> str:
-        return quote(s, safe="").replace("-", "%2D")
-
-    return "#:~:text=" + enc(start) + (f",{enc(end)}" if end else "")
 
 
 # --------------------------------------------------------------------------- compiling

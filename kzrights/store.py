@@ -480,7 +480,7 @@ class SqliteStore(Store):
         if self._recovered or self._rebuild is None:
             raise _damaged_twice(f"the cache file {self._name} is damaged ({_why(exc)}); run again to rebuild it") from None
         self._recovered = True
-        from .load import warn
+        from .cachefile import warn
 
         warn(f"the cache file {self._name} is damaged ({_why(exc)}); rebuilding it")
         new = self._rebuild()
@@ -808,7 +808,7 @@ def _open_sqlite(dir_fd: int, folder: str, name: str, warn: Any, max_size: int) 
     """
     import sqlite3
 
-    from .load import open_cache_file
+    from .cachefile import open_cache_file
 
     opened = open_cache_file(dir_fd, name, max_size, warn)
     if opened is None:

@@ -166,3 +166,14 @@ def fold_word(word: str) -> str:
 def fold_key(text: str) -> str:
     """A whole text to space-separated folded words: the key names are compared by."""
     return " ".join(fold_word(w) for w in tokens(text))
+
+
+def text_fragment(start: str, end: str) -> str:
+    """A URL text fragment (``#:~:text=START,END``) that scrolls a browser to a passage and
+    highlights it; ``-``, ``,`` and ``&`` are escaped as the syntax requires."""
+    from urllib.parse import quote
+
+    def enc(s: str) -> str:
+        return quote(s, safe="").replace("-", "%2D")
+
+    return "#:~:text=" + enc(start) + (f",{enc(end)}" if end else "")

@@ -276,7 +276,7 @@ def test_completion_of_names() -> None:
     ],
 )
 def test_text_fragment_escapes_what_the_syntax_reserves(start: str, end: str, fragment: str) -> None:
-    from kzrights.load import text_fragment
+    from kzrights.text import text_fragment
 
     assert text_fragment(start, end) == fragment
 
