@@ -187,6 +187,7 @@ class Searcher:
     def __init__(self, data: Store | dict[str, Any]):
         self.store = as_store(data)
         self._named: set[int] = set()  # claims tagged with an entity the last query names
+        self._common: dict[str, bool] = {}  # word -> whether one claim in five holds it
         self._query_people: set[str] = set()  # people the last query names
         self._corrected: dict[int, str] = {}  # the last query's typos, as the reports write the words
 
@@ -214,18 +215,21 @@ class Searcher:
             self._prefix_keys(key, out)
         if len(key) >= 5:  # same stem: "arrested" finds "arrest", "abolished" finds "abolition"
             self._stem_keys(key, out)
+        if not out and 4 <= len(key) <= 6 and key.isalpha():  # a clipped word: "tech", "info", "admin"
+            self._prefix_keys(key, out, clipped=True)
         if fuzzy and len(key) >= FUZZY_MIN_LEN and not out:  # typo tolerance, only where nothing matched as written
             out += self._typos(key)
         return out
 
-    def _prefix_keys(self, key: str, out: list[tuple[str, float, str]]) -> None:
-        """Add to ``out`` the words of the index that extend ``key``, until ``out`` holds 40 keys."""
+    def _prefix_keys(self, key: str, out: list[tuple[str, float, str]], clipped: bool = False) -> None:
+        """Add to ``out`` the words of the index that extend ``key``, until ``out`` holds 40 keys
+        (``clipped``: ``key`` is a word no claim holds, read as the start of a longer one)."""
         for cand in self.store.vocab_from(key):
             if not cand.startswith(key) or len(out) >= 40:
                 break
             # a short key extends only a little ("parti" finds "parties", not "participation")
-            if cand != key and (len(key) >= 7 or len(cand) - len(key) <= 4):
-                out.append((cand, 0.9, "prefix"))
+            if cand != key and (clipped or len(key) >= 7 or len(cand) - len(key) <= 4):
+                out.append((cand, 0.8 if clipped else 0.9, "prefix"))
 
     def _stem_keys(self, key: str, out: list[tuple[str, float, str]]) -> None:
         """Add to ``out`` the words of the index that share a long enough start with ``key``
@@ -483,6 +487,8 @@ class Searcher:
             if by_word[p] and (store.in_postings(fold_word(words[p].norm)) or _best_via(by_word[p], ("stem", "prefix"), False)):
                 continue
             typos = self._typos(fold_word(words[p].norm))
+            if _is_cyrillic(words[p].raw):
+                typos = [t for t in typos if self._cognate(fold_word(words[p].norm), t[0])]
             for key, weight, _via in typos:
                 self._give_key(add, p, key, weight, "fuzzy", key in self.name_words)
             if typos:
@@ -619,18 +625,50 @@ class Searcher:
         vaccine doses"). The word it lacks must be one the
         reports use elsewhere (a word no claim holds says the reports are silent on it), and
         no figure and no name."""
-        if len(lacks) != 1 or len(content) < 3:
+        if len(lacks) != 1:
             return False
-        if len(content) < 4 and ci not in self._named:
-            proper = self.proper_words
-            if not any(c[2] == "word" and fold_word(q.words[p].norm) in proper for p, c in held.items()):
-                return False
         p = next(p for p in content if q.words[p].raw == lacks[0])
-        word = q.words[p].norm
         # a word the reports use (or a typo of one: "registraton"), found in the claims as a
-        # word, not only as a synonym of one; never a name
-        known = any(c[2] in KNOWN_VIAS for c in credit[p].values())
-        return known and word.isalpha() and fold_word(word) not in self.name_words
+        # word, not only as a synonym of one
+        need = self._near_word(q, content, p, any(c[2] in KNOWN_VIAS for c in credit[p].values()))
+        if need != "vouched":
+            return need == "open"
+        if ci in self._named:
+            return True
+        proper = self.proper_words
+        return any(
+            c[2] == "word" and fold_word(q.words[o].norm) in proper and not self._commonplace(q.words[o].norm)
+            for o, c in held.items()
+        )
+
+    def _near_word(self, q: Query, content: list[int], p: int, known: bool) -> str | None:
+        """Whether query word ``p`` may be the one a near answer lacks: "open", "vouched" (only
+        in a claim tagged with an entity the query names, or holding a proper noun of it as
+        written), or None. The query must be long: three words or more, four unless vouched
+        for, counting no word most claims hold ("Kazakhstan" says little) but the lacking one.
+        The word: one the reports use, no figure and no name. The claims are in English, so a
+        Russian or Kazakh word the vocabulary does not translate says nothing of what the
+        reports cover: in a query of four words or more it may be the one lacking."""
+        word = q.words[p].norm
+        if not word.isalpha() or fold_word(word) in self.name_words:
+            return None
+        n = sum(1 for o in content if o == p or not self._commonplace(q.words[o].norm))
+        if not known and not (n >= 4 and _is_cyrillic(q.words[p].raw)):
+            return None
+        return "open" if n >= 4 else ("vouched" if n == 3 else None)
+
+    def _cognate(self, spelt: str, key: str) -> bool:
+        """Whether a Russian or Kazakh word, spelt in Latin letters, may be the index word
+        ``key``: a name, or a word of the same start (конгресс ~ congress, религий ~
+        religion), never one that is merely close (уровень is no "proven")."""
+        return key in self.name_words or key in self.proper_words or spelt[:3] == key.replace("c", "k")[:3]
+
+    def _commonplace(self, word: str) -> bool:
+        """Whether one claim in five or more holds ``word`` as written."""
+        key = fold_word(word)
+        if key not in self._common:
+            self._common[key] = len(self.store.posting(key)[1]) * 5 >= max(self.store.n, 5)
+        return self._common[key]
 
     @staticmethod
     def _agreed(held: dict[int, Credit], content: list[int], name_pos: set[int]) -> list[str] | None:
@@ -694,6 +732,10 @@ class Searcher:
         if wants == "person":
             return 1.0 if any(f"person:{p}" not in self._query_people for p in row.people) else 0.0
         return 0.0
+
+
+def _is_cyrillic(word: str) -> bool:
+    return any("\u0400" <= ch <= "\u04ff" for ch in word)
 
 
 KNOWN_VIAS = ("word", "stem", "prefix", "fuzzy")  # a word the reports use, as ``_all_but_one`` asks
@@ -1051,17 +1093,17 @@ class _Bulk:
         s, q, allowed = self.s, self.q, self.allowed
         out: dict[int, set[int]] = {}
         for p in content:
-            word = q.words[p].norm
-            if p not in known or not word.isalpha() or fold_word(word) in s.name_words:
+            need = s._near_word(q, content, p, p in known)
+            if need is None:
                 continue
             rest = [held[o] for o in content if o != p]
             claims = set.intersection(*rest) - held[p]
             if allowed is not None:
                 claims &= allowed
-            if len(content) < 4:
+            if need == "vouched":
                 vouched = set(self.src.named)
                 for o in content:
-                    if o != p and fold_word(q.words[o].norm) in s.proper_words:
+                    if o != p and fold_word(q.words[o].norm) in s.proper_words and not s._commonplace(q.words[o].norm):
                         vouched |= {ci for ci in claims if (c := _credit_of(self.src.by_word[o], ci)) and c[2] == "word"}
                 claims &= vouched
             out[p] = claims

@@ -243,3 +243,37 @@ def test_a_word_no_claim_holds_is_never_the_one_an_answer_lacks(run, vocab_mini:
     r = run("search", "Mamay detained elephants", "--json", "--facts", str(vocab_mini))
     assert r.exit_code == 1
     assert _json(r) == []
+
+
+# -- the real fact base: words the reports lack, in a long query ----------------------------
+
+
+@pytest.fixture(scope="module")
+def real() -> FactBase:
+    return FactBase.load(use_cache=False)
+
+
+def test_a_long_cyrillic_query_may_lack_one_untranslated_word(real: FactBase) -> None:
+    """The claims are English: a Russian word the vocabulary does not translate
+    ("председательство") says nothing of what the reports cover, so in a query of four
+    weighty words it may be the one an answer lacks."""
+    a = real.answer("председательство Казахстана в ОБСЕ 2010")
+    assert a.hits and a.hits[0].claim.id == "fpc-intl-04-osce-chairmanship-2010"
+    assert a.hits[0].missing == ("председательство",)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "уровень инфляции в Казахстане за 2021 год",  # уровень is no typo of "proven"
+        "minimum wage in Kazakhstan 2021",  # "Kazakhstan" does not make the query long
+        "инфляция в Казахстане 2021",  # too short to lack a word
+    ],
+)
+def test_no_near_answer_from_a_commonplace_word_or_a_false_cognate(real: FactBase, query: str) -> None:
+    assert real.answer(query).hits == []
+
+
+def test_a_clipped_word_is_read_as_the_start_of_a_longer_one(real: FactBase) -> None:
+    a = real.answer("tech minister fired")
+    assert a.hits and a.hits[0].claim.id == "nit-ndg-04-zhumagaliyev-dismissed"
