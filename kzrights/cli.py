@@ -158,7 +158,9 @@ def search(
     text = " ".join(query)
     if not text.strip():
         raise UsageError("empty query: give words to search for")
-    found = _emit(out, lambda fb: queries.search(fb, text, filters, limit, partial), cite=cite)
+    # only the table says "10 of 641,234 claims": the data formats carry no count
+    counted = out.fmt == Format.table
+    found = _emit(out, lambda fb: queries.search(fb, text, filters, limit, partial, counted), cite=cite)
     if not found.answer.answered:
         raise NotFoundError(queries.no_answer_message(found.answer, found.filtered), found.answer.suggestions)
 

@@ -232,15 +232,17 @@ class FactBase:
         ranked = self.searcher.rank(query, self._allowed(filters), limit)
         return [Hit(self.claim_at(r.position), r.score, r.tier, Match(*r.match) if r.match else None) for r in ranked]
 
-    def answer(self, query: str, filters: Filters = NO_FILTERS, limit: int | None = 10) -> Answer:
+    def answer(self, query: str, filters: Filters = NO_FILTERS, limit: int | None = 10, count: bool = True) -> Answer:
         """The search every front end uses (CLI, browse, MCP): the claims that answer the
         whole query (``hits``, best first) and, apart, the nearest partial matches, each
-        with the query words it lacks. ``answer(...).answered`` is the exit-0 rule."""
+        with the query words it lacks. ``answer(...).answered`` is the exit-0 rule.
+        ``count=False`` (output that shows no count): the answers may go uncounted (see
+        ``Answer.counted``)."""
         if not query.strip():
             raise UsageError("empty query: give words to search for")
         if limit is not None and limit < 1:
             raise UsageError("--limit must be at least 1")
-        r = self.searcher.answer(query, self._allowed(filters), limit)
+        r = self.searcher.answer(query, self._allowed(filters), limit, count)
         full = r.full if limit is None else r.full[:limit]
         return Answer(
             query,
@@ -249,6 +251,7 @@ class FactBase:
             len(r.full) if r.total is None else r.total,
             r.missing,
             self._name_suggestions(r.suggestions),
+            r.counted,
         )
 
     def _name_suggestions(self, words: tuple[str, ...]) -> tuple[str, ...]:

@@ -124,8 +124,10 @@ class Answer(NamedTuple):
     """What a search found: claims that answer the whole query, and the nearest partial ones.
 
     ``hits`` holds only full answers, best first (at most the limit asked for); ``total`` counts
-    every claim that answers in full. ``partial`` holds the nearest claims that match part of
-    the query, each with the words it lacks. ``missing`` lists query words no claim holds, and
+    every claim that answers in full, when ``counted``; a search asked not to count (for output
+    that shows no count) may leave it at the answers it kept, and ``counted`` False.
+    ``partial`` holds the nearest claims that match part of the query, each with the words it
+    lacks. ``missing`` lists query words no claim holds, and
     ``suggestions`` names a user may have meant ("did you mean").
     """
 
@@ -135,6 +137,7 @@ class Answer(NamedTuple):
     total: int
     missing: tuple[str, ...] = ()
     suggestions: tuple[str, ...] = ()
+    counted: bool = True
 
     @property
     def answered(self) -> bool:

@@ -53,12 +53,17 @@ def make_filters(
 
 
 def search(
-    fb: FactBase, query: str, filters: Filters = NO_FILTERS, limit: int | None = 10, partial: bool = False
+    fb: FactBase,
+    query: str,
+    filters: Filters = NO_FILTERS,
+    limit: int | None = 10,
+    partial: bool = False,
+    count: bool = True,
 ) -> SearchResult:
     """The claims that answer ``query`` (best first, at most ``limit``) and the nearest partial
     matches; ``partial`` puts those in the data output too. ``result.answer.answered`` is the
-    exit-0 rule."""
-    return SearchResult(fb.answer(query, filters, limit), filters.active(), partial)
+    exit-0 rule. ``count=False``: the answers need not be counted (see ``FactBase.answer``)."""
+    return SearchResult(fb.answer(query, filters, limit, count), filters.active(), partial)
 
 
 def no_answer_message(answer: Answer, filtered: bool = False) -> str:

@@ -132,6 +132,22 @@ def test_ranking_by_classes_is_exact(
     assert len(used) >= len(searches) // 3  # the queries of one to three words were ranked by classes
 
 
+@pytest.mark.parametrize("query", ["Kazakhstan", "government", "torture"])
+def test_an_uncounted_search_ranks_the_same_and_says_it_did_not_count(
+    real: tuple[FactBase, FactBase], monkeypatch: pytest.MonkeyPatch, query: str
+) -> None:
+    """Output that shows no count (JSON, CSV ...) asks for none: a one-word query ranked by
+    classes gives the same answers, marked uncounted; a counted one gives the exact count."""
+    _, sql = real
+    monkeypatch.setattr(search, "BULK", 0)
+    counted = sql.answer(query, limit=3)
+    uncounted = sql.answer(query, limit=3, count=False)
+    assert shown(uncounted)[:2] == shown(counted)[:2]
+    assert counted.counted and not uncounted.counted
+    monkeypatch.setattr(search, "BULK", 10**9)
+    assert sql.answer(query, limit=None).total == counted.total > 3
+
+
 def test_typo_candidates_hold_every_word_within_the_cut_off(real: tuple[FactBase, FactBase]) -> None:
     """The bigram index proposes a superset of what a scan of the vocabulary with the same
     cut-off finds (``bigram_floor`` is a bound, not a guess)."""
