@@ -651,12 +651,13 @@ class Searcher:
         for, counting no word most claims hold ("Kazakhstan" says little) but the lacking one.
         The word: one the reports use, no figure and no name. The claims are in English, so a
         Russian or Kazakh word the vocabulary does not translate says nothing of what the
-        reports cover: in a query of four words or more it may be the one lacking."""
+        reports cover: in a query of four words or more it may be the one lacking; in any
+        query of six or more, so may a word no claim holds (one of a phrase: "team up")."""
         word = q.words[p].norm
         if not word.isalpha() or fold_word(word) in self.name_words:
             return None
         n = sum(1 for o in content if o == p or not self._commonplace(q.words[o].norm))
-        if not known and not (n >= 4 and _is_cyrillic(q.words[p].raw)):
+        if not known and not (n >= 4 and _is_cyrillic(q.words[p].raw)) and n < 6:
             return None
         return "open" if n >= 4 else ("vouched" if n == 3 else None)
 

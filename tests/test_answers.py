@@ -277,3 +277,28 @@ def test_no_near_answer_from_a_commonplace_word_or_a_false_cognate(real: FactBas
 def test_a_clipped_word_is_read_as_the_start_of_a_longer_one(real: FactBase) -> None:
     a = real.answer("tech minister fired")
     assert a.hits and a.hits[0].claim.id == "nit-ndg-04-zhumagaliyev-dismissed"
+
+
+def test_a_long_query_may_lack_one_word_no_claim_holds(real: FactBase) -> None:
+    """Six weighty words or more, all but one held by one claim: the one no claim holds
+    ("team", of "team up") is no sign that the reports are silent on the rest."""
+    a = real.answer("news sites team up to fact-check official covid fatalities")
+    assert a.hits and a.hits[0].claim.id == "nit-im-05-umytpa-kz"
+    assert a.hits[0].missing == ("team",)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "bitcoin mining farms in Kazakhstan caused power shortages and blackouts",
+        "Kazakhstan national football team qualified for the European championship",
+        "protesters demanded lower gas prices in Zhanaozen in January 2022",
+    ],
+)
+def test_a_long_query_the_reports_do_not_answer_stays_unanswered(real: FactBase, query: str) -> None:
+    assert real.answer(query).hits == []
+
+
+def test_need_meets_requires(real: FactBase) -> None:
+    found = [h.claim.id for h in real.answer("How many founders does a local religious group need?").hits]
+    assert "fpc-rel-03-50-citizens-local" in found
