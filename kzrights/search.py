@@ -628,6 +628,8 @@ class Searcher:
         vaccine doses"). The word it lacks must be one the
         reports use elsewhere (a word no claim holds says the reports are silent on it), and
         no figure and no name."""
+        if len(lacks) == 2:
+            return self._all_but_two(q, content, lacks, credit)
         if len(lacks) != 1:
             return False
         p = next(p for p in content if q.words[p].raw == lacks[0])
@@ -643,6 +645,15 @@ class Searcher:
             c[2] == "word" and fold_word(q.words[o].norm) in proper and not self._commonplace(q.words[o].norm)
             for o, c in held.items()
         )
+
+    def _all_but_two(self, q: Query, content: list[int], lacks: tuple[str, ...], credit: dict[int, dict[int, Credit]]) -> bool:
+        """A query of seven weighty words or more (a description, not a keyword search) may
+        lack two, each one a near answer may lack, at most one of them a word no claim holds."""
+        if sum(1 for o in content if not self._commonplace(q.words[o].norm)) < 7:
+            return False
+        ps = [p for p in content if q.words[p].raw in lacks]
+        known = [any(c[2] in KNOWN_VIAS for c in credit[p].values()) for p in ps]
+        return sum(known) >= 1 and all(self._near_word(q, content, p, k) == "open" for p, k in zip(ps, known, strict=True))
 
     def _near_word(self, q: Query, content: list[int], p: int, known: bool) -> str | None:
         """Whether query word ``p`` may be the one a near answer lacks: "open", "vouched" (only

@@ -293,6 +293,8 @@ def test_a_long_query_may_lack_one_word_no_claim_holds(real: FactBase) -> None:
         "bitcoin mining farms in Kazakhstan caused power shortages and blackouts",
         "Kazakhstan national football team qualified for the European championship",
         "protesters demanded lower gas prices in Zhanaozen in January 2022",
+        "President Tokayev met the Chinese leader to discuss a new railway through Khorgos",
+        "the central bank devalued the tenge sharply against the dollar causing panic buying",
     ],
 )
 def test_a_long_query_the_reports_do_not_answer_stays_unanswered(real: FactBase, query: str) -> None:
@@ -302,3 +304,11 @@ def test_a_long_query_the_reports_do_not_answer_stays_unanswered(real: FactBase,
 def test_need_meets_requires(real: FactBase) -> None:
     found = [h.claim.id for h in real.answer("How many founders does a local religious group need?").hits]
     assert "fpc-rel-03-50-citizens-local" in found
+
+
+def test_a_description_of_seven_words_or_more_may_lack_two(real: FactBase) -> None:
+    """A long description of a claim, two of whose words the claim lacks (each one the
+    reports use elsewhere), is a near answer that names them."""
+    a = real.answer("a court punished activist Asya Tulesova for knocking a policeman's hat off during a rally")
+    assert a.hits and a.hits[0].claim.id == "nit-cs-08-tulesova-hat"
+    assert a.hits[0].missing == ("court", "punished")
