@@ -912,7 +912,7 @@ class StoreWriter:
 
         self.conn = sqlite3.connect(path, isolation_level=None)
         conn = self.conn
-        for pragma in ("journal_mode = OFF", "synchronous = OFF", "locking_mode = EXCLUSIVE", "cache_size = -65536"):
+        for pragma in ("journal_mode = OFF", "synchronous = OFF", "locking_mode = EXCLUSIVE", "cache_size = -8192"):
             conn.execute(f"PRAGMA {pragma}")
         conn.execute("BEGIN")
         if create:

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
 ENV_FACTS = "KZRIGHTS_FACTS"
 ENV_CACHE = "KZRIGHTS_CACHE_DIR"
-CACHE_FORMAT = 29  # bump when the compiled layout changes
+CACHE_FORMAT = 30  # bump when the compiled layout changes
 
 SINGLE_FILES = (
     "sources.yaml",
@@ -288,7 +288,7 @@ def _read_cache(dir_fd: int | None, name: str, key: str) -> dict[str, Any] | Non
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        value = marshal.loads(view[body:])  # verified bytes, written by this user's kzrights
+        value = _entries(view[body:])  # verified bytes, written by this user's kzrights
     except (EOFError, ValueError, TypeError):
         value = None
     finally:
@@ -298,6 +298,19 @@ def _read_cache(dir_fd: int | None, name: str, key: str) -> dict[str, Any] | Non
         warn(f"the cache file {name} is damaged (unreadable data); rebuilding it")
         return None
     return value
+
+
+def _entries(payload: memoryview) -> dict[str, Any] | None:
+    """The (key, value) entries ``_write_cache`` wrote one after the other, as a dict."""
+    import io
+
+    stream, out = io.BytesIO(payload), {}
+    while stream.tell() < len(payload):
+        entry = marshal.load(stream)
+        if not (isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[0], str)):
+            return None
+        out[entry[0]] = entry[1]
+    return out
 
 
 def _read_exactly(fd: int, size: int) -> bytes:
@@ -313,24 +326,31 @@ def _read_exactly(fd: int, size: int) -> bytes:
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
-def _write_cache(dir_fd: int | None, name: str, key: str, data: dict[str, Any]) -> None:
-    """Store ``data`` under ``key``: whole, or not at all (``safe_write``). Anything in the
+def _write_cache(dir_fd: int | None, name: str, key: str, entries: dict[str, Any]) -> None:
+    """Store ``entries`` under ``key``: whole, or not at all (``safe_write``). Anything in the
     way that is not a regular file (a FIFO, a link someone made) is removed first: the
-    folder is the user's own, checked. A failure only means no cache: slower, never wrong."""
+    folder is the user's own, checked. A failure only means no cache: slower, never wrong.
+    Each entry is marshalled on its own and written as it comes (a fact base of 100,000
+    claims is some 40 MB of them: never all in memory at once), the checksum filled in last."""
     if dir_fd is None:
         return
     from .errors import UsageError
     from .safe_write import write_file
 
     k = key.encode("utf-8", "surrogateescape")
-    # marshal version 2: without version 3's table of every object written (to share
-    # repeated ones), which cost a rebuild of 100,000 claims 100 MB at its peak
-    payload = marshal.dumps(data, 2)
-    head = b"".join((_MAGIC, CACHE_FORMAT.to_bytes(4, "little"), len(k).to_bytes(4, "little"), k, _checksum(k, payload)))
+    head = b"".join((_MAGIC, CACHE_FORMAT.to_bytes(4, "little"), len(k).to_bytes(4, "little"), k))
 
-    def blob(fh: Any) -> None:  # written in two pieces: the payload is not copied again
-        fh.write(head)
-        fh.write(payload)
+    def blob(fh: Any) -> None:
+        fh.write(head + bytes(_CHECK))
+        crc = zlib.crc32(k)
+        for item in entries.items():
+            # marshal version 2: without version 3's table of every object written
+            piece = marshal.dumps(item, 2)
+            crc = zlib.crc32(piece, crc)
+            fh.write(piece)
+        fh.seek(len(head))
+        fh.write(crc.to_bytes(_CHECK, "little"))
+        fh.seek(0, os.SEEK_END)
 
     try:
         try:
@@ -484,14 +504,14 @@ def _rebuild(
     units_name = _cache_name(root, "files")
     units_key = f"{__version__}:{CACHE_FORMAT}:{_schema_stamp(root)}"
     units = _read_cache(dir_fd, units_name, units_key) if use_cache else None
-    known = (units or {}).get("files", {})
+    known = units or {}
     known.update(_parse_ahead(root, files, known))
     del units  # (what was parsed stays in memory only as long as a reference holds it)
     raw = read_fact_base(root, files, known, listing_problems)
     del known
     new_units = raw.pop("units")
     stamps = {key: unit[0] for key, unit in new_units.items() if key.startswith("claims/")}
-    _write_cache(dir_fd, units_name, units_key, {"files": new_units})
+    _write_cache(dir_fd, units_name, units_key, new_units)
     del new_units
     records = compile_records(raw)
     terms, vocabulary = [c["index_terms"] for c in raw["claims"]], raw.get("vocabulary", [])
@@ -525,8 +545,8 @@ def load_compiled(explicit: str | os.PathLike[str] | None = None, use_cache: boo
         units_name = _cache_name(root, "files")
         units_key = f"{__version__}:{CACHE_FORMAT}:{_schema_stamp(root)}"
         units = _read_cache(dir_fd, units_name, units_key) if use_cache else None
-        raw = read_fact_base(root, files, (units or {}).get("files", {}), listing_problems)
-        _write_cache(dir_fd, units_name, units_key, {"files": raw.pop("units")})
+        raw = read_fact_base(root, files, units or {}, listing_problems)
+        _write_cache(dir_fd, units_name, units_key, raw.pop("units"))
     finally:
         if dir_fd is not None:
             os.close(dir_fd)

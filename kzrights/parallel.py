@@ -24,6 +24,19 @@ def in_parallel(fn: Any, items: Iterable[Any], weight: int) -> Iterator[Any]:
         yield from map(fn, items)
         return
     import multiprocessing
+    import threading
 
-    with multiprocessing.get_context("fork").Pool(min(cores, 4)) as pool:
-        yield from pool.imap(fn, items, chunksize=1)
+    workers = min(cores, 4)
+    # at most two items a worker ahead of the caller: results the caller has not taken yet
+    # wait in memory, and a caller slower than the workers would otherwise hold them all
+    ahead = threading.Semaphore(2 * workers)
+
+    def fed() -> Iterator[Any]:
+        for item in items:
+            ahead.acquire()
+            yield item
+
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        for result in pool.imap(fn, fed(), chunksize=1):
+            ahead.release()
+            yield result

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from kzrights import load
 from kzrights.errors import FactBaseError
 from kzrights.factbase import FactBase
 from kzrights.load import cache_dir, packaged_facts_dir
@@ -306,3 +307,22 @@ def test_loading_does_not_depend_on_the_cache(mini: Path) -> None:
     a = FactBase.load(mini, use_cache=False)
     b = FactBase.load(mini)
     assert a.all_claims() == b.all_claims()
+
+
+def test_the_per_file_cache_round_trips_entry_by_entry(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Entries are written one after the other under one checksum; read back whole, or not
+    at all when a byte changed."""
+    entries = {"claims/a.yaml": ["stamp", {"claims": [{"id": "x", "claim": "ü"}]}, None, [3]], "sources.yaml": [1, 2]}
+    fd = os.open(tmp_path, os.O_RDONLY)
+    try:
+        load._write_cache(fd, "files-test.cache", "key", entries)
+        assert load._read_cache(fd, "files-test.cache", "key") == entries
+        assert load._read_cache(fd, "files-test.cache", "other key") is None  # stale
+        f = tmp_path / "files-test.cache"
+        data = bytearray(f.read_bytes())
+        data[-3] ^= 0xFF
+        f.write_bytes(bytes(data))
+        assert load._read_cache(fd, "files-test.cache", "key") is None
+    finally:
+        os.close(fd)
+    assert "checksum does not match" in capsys.readouterr().err
