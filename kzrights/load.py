@@ -301,12 +301,13 @@ def _read_cache(dir_fd: int | None, name: str, key: str) -> dict[str, Any] | Non
 
 
 def _entries(payload: memoryview) -> dict[str, Any] | None:
-    """The (key, value) entries ``_write_cache`` wrote one after the other, as a dict."""
-    import io
-
-    stream, out = io.BytesIO(payload), {}
-    while stream.tell() < len(payload):
-        entry = marshal.load(stream)
+    """The (key, value) entries ``_write_cache`` wrote one after the other, each after its
+    size, as a dict."""
+    out, at = {}, 0
+    while at < len(payload):
+        size = int.from_bytes(payload[at : at + 4], "little")
+        entry = marshal.loads(payload[at + 4 : at + 4 + size])
+        at += 4 + size
         if not (isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[0], str)):
             return None
         out[entry[0]] = entry[1]
@@ -344,9 +345,10 @@ def _write_cache(dir_fd: int | None, name: str, key: str, entries: dict[str, Any
         fh.write(head + bytes(_CHECK))
         crc = zlib.crc32(k)
         for item in entries.items():
-            # marshal version 2: without version 3's table of every object written
-            piece = marshal.dumps(item, 2)
-            crc = zlib.crc32(piece, crc)
+            piece = marshal.dumps(item)
+            size = len(piece).to_bytes(4, "little")  # (marshal.load from a stream is slow)
+            crc = zlib.crc32(piece, zlib.crc32(size, crc))
+            fh.write(size)
             fh.write(piece)
         fh.seek(len(head))
         fh.write(crc.to_bytes(_CHECK, "little"))
