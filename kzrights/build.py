@@ -3,7 +3,7 @@
 Only a rebuild imports this module; a query never does. ``IndexBuilder`` takes claims one
 at a time, each with its *fragment* (what the index needs of that claim alone: normalised
 text, words, stems, lay terms; see ``fragment``), and adds them to the postings. The same
-builder fills the in-memory index (``search.build_index``, for ``DictStore``) and the SQLite
+builder fills the in-memory index (``build_index``, for ``DictStore``) and the SQLite
 store (``write_store``), so both rank alike.
 
 Fragments depend only on their claim (and the people it names, whose roles it holds), so

@@ -50,7 +50,7 @@ from .store import (
 )
 from .text import fold_key, fold_word, normalize_text
 
-__all__ = ["Searcher", "build_index", "claim_terms", "pack", "resolve_name", "unpack"]
+__all__ = ["Searcher", "pack", "resolve_name", "unpack"]
 
 MAX_QUERY_WORDS = 32  # a pasted paragraph is searched by its first words, not rejected
 MAX_SPAN = 6  # the longest entity name, in words, looked for inside a query
@@ -74,29 +74,6 @@ TERM_WEIGHT = 0.9  # a claim's own lay search term
 TOPIC_ONLY_WEIGHT = 0.8  # a concept held only through the claim's topic tag
 # the parts of a claim's place within its tier (see Searcher._within)
 W_COVERAGE, W_TEXT, W_WANTS, W_BREVITY = 0.6, 0.25, 0.15, 0.05
-
-
-def claim_terms(text: str) -> list[Any]:
-    """A claim's normalised text and its distinct words as [folded key, word as written]."""
-    from .build import claim_terms
-
-    return claim_terms(text)
-
-
-_Records = Sequence[Sequence[Any]]  # compiled records, one a row (claims, entities, topics)
-
-
-def build_index(
-    claims: _Records,
-    entities: _Records,
-    topics: _Records,
-    terms: Sequence[list[Any] | None] | None = None,
-    vocabulary: Sequence[dict[str, Any]] = (),
-) -> dict[str, Any]:
-    """Everything a query needs, in memory (``DictStore``); see ``build.build_index``."""
-    from .build import build_index
-
-    return build_index(claims, entities, topics, terms, vocabulary)
 
 
 class Ranked(NamedTuple):
@@ -682,7 +659,7 @@ class Searcher:
         """Whether one claim in five or more holds ``word`` as written."""
         key = fold_word(word)
         if key not in self._common:
-            self._common[key] = len(self.store.posting(key)[1]) * 5 >= max(self.store.n, 5)
+            self._common[key] = self.store.posting_size(key) * 5 >= max(self.store.n, 5)
         return self._common[key]
 
     @staticmethod

@@ -281,3 +281,13 @@ def test_damage_met_while_answering_has_the_store_rebuilt(run: Any, tmp_path: Pa
     assert "tried to found a party" in r.stdout
     assert r.stderr == f"kzrights: warning: the cache file {f.name} is damaged (its checksum does not match); rebuilding it\n"
     assert run("search", "Mamai", "--json", "--facts", str(facts)).stderr == ""
+
+
+def test_a_postings_size_is_read_without_its_postings(real: tuple[FactBase, FactBase]) -> None:
+    from kzrights.text import fold_word
+
+    for fb in real:
+        store = fb.searcher.store
+        for word in ("Kazakhstan", "torture", "Tulesova", "no-such-word"):
+            key = fold_word(word.lower())
+            assert store.posting_size(key) == len(store.posting(key)[1])
