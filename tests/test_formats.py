@@ -9,7 +9,6 @@ import re
 
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from kzrights import queries
 from kzrights.factbase import FactBase
@@ -17,6 +16,7 @@ from kzrights.render import Format, View, render
 from kzrights.render.jsontext import json_indented
 
 from .conftest import MINI
+from .test_properties import JSON_DATA  # the JSON values hypothesis draws, defined once
 
 F = ("--facts", str(MINI))
 DATA_COMMANDS = [
@@ -102,13 +102,6 @@ def test_json_is_the_same_data_at_a_terminal_and_in_a_pipe() -> None:
         data = json.loads(piped)
         assert piped == json.dumps(data, ensure_ascii=False) + "\n"
         assert shown == json.dumps(data, ensure_ascii=False, indent=2) + "\n"
-
-
-JSON_DATA = st.recursive(
-    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True, allow_infinity=True), st.text()),
-    lambda children: st.one_of(st.lists(children, max_size=4), st.dictionaries(st.text(), children, max_size=4)),
-    max_leaves=20,
-)
 
 
 @settings(max_examples=1000, deadline=None)
