@@ -281,19 +281,13 @@ def _read_cache(dir_fd: int | None, name: str, key: str) -> dict[str, Any] | Non
     if _checksum(view[head : head + klen], view[body:]) != view[head + klen : body]:
         warn(f"the cache file {name} is damaged (its checksum does not match); rebuilding it")
         return None
-    import gc
-
     # Loading makes many small containers; with the collector on, it would scan every object
     # the imports made, several times over (about 30 ms). Nothing here makes cycles.
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        value = _entries(view[body:])  # verified bytes, written by this user's kzrights
-    except (EOFError, ValueError, TypeError):
-        value = None
-    finally:
-        if was_enabled:
-            gc.enable()
+    with _no_cycle_collection():
+        try:
+            value = _entries(view[body:])  # verified bytes, written by this user's kzrights
+        except (EOFError, ValueError, TypeError):
+            value = None
     if not isinstance(value, dict):
         warn(f"the cache file {name} is damaged (unreadable data); rebuilding it")
         return None
@@ -410,9 +404,10 @@ def load_store(explicit: str | os.PathLike[str] | None = None, use_cache: bool =
 
 @contextlib.contextmanager
 def _no_cycle_collection() -> Any:
-    """Python's cycle collector paused while a rebuild allocates: the parsed fact base is
-    millions of objects, and each full collection walks them all again (at 100,000 claims
-    it took half the rebuild's time). What a rebuild makes holds no cycles worth collecting."""
+    """Python's cycle collector paused while kzrights allocates in bulk (a rebuild, reading
+    the per-file cache): the parsed fact base is millions of objects, and each full
+    collection walks them all again (at 100,000 claims it took half the rebuild's time).
+    What they make holds no cycles worth collecting."""
     import gc
 
     was = gc.isenabled()
