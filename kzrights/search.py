@@ -241,7 +241,9 @@ class Searcher:
         """Vocabulary concepts named inside the query: (start, end, concept, via). ``fixed``
         gives a typo's correction for some positions, looked up in its place."""
         found = self._english_concepts(words, content, fixed)
-        cyr = [i for i, w in enumerate(words) if w.cyrillic]
+        # a Cyrillic word that spells a word of a person's name (Санавар) is that name, not
+        # an inflected Kazakh or Russian word that happens to begin like a term (санақ)
+        cyr = [i for i, w in enumerate(words) if w.cyrillic and fold_word(w.norm) not in self.name_words]
         if not cyr:
             return found
         from .lang import russian_stem
