@@ -165,6 +165,7 @@ class Searcher:
     def __init__(self, data: Store | dict[str, Any]):
         self.store = as_store(data)
         self._named: set[int] = set()  # claims tagged with an entity the last query names
+        self._name_pos: set[int] = set()  # positions of the last query's words that name a thing
         self._common: dict[str, bool] = {}  # word -> whether one claim in five holds it
         self._query_people: set[str] = set()  # people the last query names
         self._corrected: dict[int, str] = {}  # the last query's typos, as the reports write the words
@@ -391,6 +392,7 @@ class Searcher:
         words, content = q.words, set(q.content)
         by_word: dict[int, list[tuple[array[int], Credit]]] = {p: [] for p in content}
         self._corrected = {}
+        self._name_pos = set()
 
         def add(p: int, positions: array[int], c: Credit) -> None:
             if positions:
@@ -506,6 +508,8 @@ class Searcher:
             for p in range(i, j):
                 if p in content:
                     add(p, tagged, (w_, kind, how, display, typo_of_name))
+                    if kind != "topic" and via != "fuzzy":  # (a name's inflected word: Евгения ~ Yevgeny)
+                        self._name_pos.add(p)
         return tier2, named
 
     def _credit(self, q: Query) -> tuple[dict[int, dict[int, Credit]], set[int], int | None]:
@@ -515,6 +519,8 @@ class Searcher:
 
     def _give_concept(self, add: _Add, content: set[int], i: int, j: int, concept: int, via: str) -> None:
         for form, positions in self.store.concept_groups(concept):
+            if not form.startswith("topic ") and any(not f[0].startswith("topic:") for f in self.store.forms_for(fold_key(form))):
+                self._name_pos.update(p for p in range(i, j) if p in content)  # Узбекистана: Uzbekistan
             # a claim that says the word outranks one that is only tagged with the concept's topic
             weight = SYNONYM_WEIGHT * (TOPIC_ONLY_WEIGHT if form.startswith("topic ") else 1.0) * (0.9 if via == "fuzzy" else 1.0)
             for p in range(i, j):
@@ -639,12 +645,15 @@ class Searcher:
         in a claim tagged with an entity the query names, or holding a proper noun of it as
         written), or None. The query must be long: three words or more, four unless vouched
         for, counting no word most claims hold ("Kazakhstan" says little) but the lacking one.
-        The word: one the reports use, no figure and no name. The claims are in English, so a
+        The word: one the reports use, no figure and no name (of a person, an organisation
+        or a place, in any script: lacking "Uzbekistan", an answer would be about something
+        else). The claims are in English, so a
         Russian or Kazakh word the vocabulary does not translate says nothing of what the
         reports cover: in a query of four words or more it may be the one lacking; in any
         query of six or more, so may a word no claim holds (one of a phrase: "team up")."""
         word = q.words[p].norm
-        if not word.isalpha() or fold_word(word) in self.name_words:
+        key = fold_word(word)
+        if not word.isalpha() or p in self._name_pos or key in self.name_words:
             return None
         n = sum(1 for o in content if o == p or not self._commonplace(q.words[o].norm))
         if not known and not (n >= 4 and _is_cyrillic(q.words[p].raw)) and n < 6:
