@@ -263,7 +263,7 @@ def test_a_long_cyrillic_query_may_lack_one_untranslated_word(real: FactBase) ->
 
 
 def test_a_name_in_cyrillic_is_not_read_as_a_kazakh_word(real: FactBase) -> None:
-    """"Санавар" begins like the Kazakh "санақ" (census): spelt as a person's name in the
+    """The name "Санавар" begins like the Kazakh "санақ" (census): spelt as a person's name in the
     reports, it is that name, and with a Russian word it still answers."""
     a = real.answer("Санавар Закирова приговор")
     assert a.hits and a.hits[0].claim.id == "nit-ndg-07-zakirova-sentenced"
