@@ -656,7 +656,7 @@ class Searcher:
         if not word.isalpha() or p in self._name_pos or key in self.name_words:
             return None
         n = sum(1 for o in content if o == p or not self._commonplace(q.words[o].norm))
-        if not known and not (n >= 4 and _is_cyrillic(q.words[p].raw)) and n < 6:
+        if not known and n < 6:
             return None
         return "open" if n >= 4 else ("vouched" if n == 3 else None)
 
