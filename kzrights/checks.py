@@ -281,8 +281,9 @@ def check_links(
 
 
 def check_vocabulary(read: Read, topics: dict[str, Any] | None) -> list[dict[str, Any]]:
-    """The search vocabulary: concept ids unique, topics known (``topics`` None: topics.yaml is
-    missing, reported once), each language's terms in its script, no term twice in a concept."""
+    """The search vocabulary across files: concept ids unique, topics known (``topics`` None:
+    topics.yaml is missing, reported once). Its terms are checked when the file is read
+    (``vocabulary_term_problems``): only an edit of it can change them."""
     out: list[dict[str, Any]] = []
     seen: set[str] = set()
     for i, c in read.items("vocabulary", "concepts"):
@@ -293,22 +294,33 @@ def check_vocabulary(read: Read, topics: dict[str, Any] | None) -> list[dict[str
         for j, t in enumerate(c.get("topics") or []):
             if topics is not None and t not in topics:
                 read.problems.append(doc.problem(("concepts", i, "topics", j), f"unknown topic id '{t}'"))
-        for lang, pattern, script in (
-            ("en", _LATIN_TERM, "Latin"),
-            ("ru", _CYRILLIC_TERM, "Cyrillic"),
-            ("kk", _CYRILLIC_TERM, "Cyrillic"),
-        ):
-            folded: dict[str, int] = {}
-            for j, term in enumerate(c.get(lang) or []):
-                where = ("concepts", i, lang, j)
-                if not pattern.match(term):
-                    read.problems.append(doc.problem(where, f"{lang} term {term!r} is not in {script} script"))
-                key = normalize_text(term)
-                if key in folded:
-                    read.problems.append(doc.problem(where, f"{lang} term {term!r} repeats term {folded[key] + 1}"))
-                folded.setdefault(key, j)
         out.append(c)
     return out
+
+
+def vocabulary_term_problems(doc: Doc, refused: frozenset[tuple[Any, ...]]) -> list[Problem]:
+    """A vocabulary file's terms: each language's in its script, none twice in a concept (as
+    a query would read it: "принят" repeats "принять"); the concepts the schema ``refused``
+    are left out."""
+    problems: list[Problem] = []
+    concepts = doc.data.get("concepts") if isinstance(doc.data, dict) else None
+    for i, c in enumerate(concepts if isinstance(concepts, list) and () not in refused else []):
+        if not isinstance(c, dict) or ("concepts", i) in refused:
+            continue
+        for lang, pattern, script in _SCRIPTS:
+            terms = c.get(lang)
+            folded: dict[str, int] = {}
+            for j, term in enumerate(terms if isinstance(terms, list) else []):
+                if not isinstance(term, str):
+                    continue
+                where = ("concepts", i, lang, j)
+                if not pattern.match(term):
+                    problems.append(doc.problem(where, f"{lang} term {term!r} is not in {script} script"))
+                key = normalize_text(term)
+                if key in folded:
+                    problems.append(doc.problem(where, f"{lang} term {term!r} repeats term {folded[key] + 1}"))
+                folded.setdefault(key, j)
+    return problems
 
 
 def check_passages(read: Read, reports: dict[str, dict[str, Any]]) -> dict[str, dict[str, list[str]]]:

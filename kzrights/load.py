@@ -892,8 +892,15 @@ def _parse_fact_file(read: Any, f: Path, kind: str, schema: dict[str, Any], new_
     for bad_path, msg in found:
         dotted = ".".join(str(p) for p in bad_path)
         read.problems.append(doc.problem(bad_path, f"{dotted}: {msg}" if dotted else msg))
+    refused = frozenset(tuple(bad_path[:2]) for bad_path, _ in found)
+    if kind == "vocabulary":  # checks of this file alone: run when it changes, not on every rebuild
+        from .checks import vocabulary_term_problems
+
+        term_problems = vocabulary_term_problems(doc, refused)
+        read.problems.extend(term_problems)
+        probs = [*probs, *term_problems]
     if found or probs:
-        return FactFile(doc, frozenset(tuple(bad_path[:2]) for bad_path, _ in found))
+        return FactFile(doc, refused)
     # (a claim's search terms are the index's to derive, file by file: see build.fragment)
     lines = [doc.line(("claims", i)) for i in range(len(doc.data["claims"]))] if kind == "claims" else []
     new_units[f.relative_to(read.root).as_posix()] = [_stamp(st), doc.data, None, lines]

@@ -148,6 +148,16 @@ def test_vocabulary_problems_are_reported_by_file_and_line(run, mini: Path, body
     assert message in r.stderr, r.stderr
 
 
+def test_a_vocabulary_term_problem_is_reported_on_every_run(run, mini: Path) -> None:
+    """Terms are checked when the file is read, and a file with a problem is never kept in
+    the per-file cache: a search after a validate meets the same problem."""
+    (mini / "vocabulary.yaml").write_text("concepts:\n  - id: a\n    en: [x]\n    ru: [arest]\n", encoding="utf-8")
+    for command in (("validate",), ("search", "x")):
+        r = run(*command, "--facts", str(mini))
+        assert r.exit_code == 2
+        assert "vocabulary.yaml:4: ru term 'arest' is not in Cyrillic script" in r.stderr, r.stderr
+
+
 # -- questions ----------------------------------------------------------------------------
 
 
