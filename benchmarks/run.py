@@ -140,6 +140,8 @@ def real_base(args: argparse.Namespace, work: Path, env: dict[str, str]) -> bool
         "search 'party registration' --json": ([*KZ, "search", "party registration", "--json"], env),
         f"search {COMMON} --json (two claims in three)": ([*KZ, "search", COMMON, "--json"], env),
         f"search typo '{TYPO}' --json (fuzzy)": ([*KZ, "search", TYPO, "--json"], env),
+        "search 'свобода слова' --json (Russian)": ([*KZ, "search", "свобода слова", "--json"], env),
+        "search 'жемқорлық' --json (Kazakh)": ([*KZ, "search", "жемқорлық", "--json"], env),
         "person NAME --json": ([*KZ, "person", "Mamai", "--json"], env),
         "show ID": ([*KZ, "show", "nit-cs-08-tulesova-sentence"], env),
     }
@@ -147,6 +149,8 @@ def real_base(args: argparse.Namespace, work: Path, env: dict[str, str]) -> bool
         "search Q --json": 1.3,
         "search Q (table, COLUMNS=100)": 1.8,
         "search 'party registration' --json": 1.3,
+        "search 'свобода слова' --json (Russian)": 1.3,
+        "search 'жемқорлық' --json (Kazakh)": 1.3,
         "person NAME --json": 1.3,
         "show ID": 1.3,
     }
