@@ -137,8 +137,18 @@ def fragment(c: Sequence[Any], known: list[Any] | None, roles_of: dict[str, str]
     lay = [normalize_text(t) for t in (c[CLAIM_TERMS] if len(c) > CLAIM_TERMS else [])]
     lay += [roles_of[ref] for ref in c[CLAIM_PEOPLE] if ref in roles_of]
     lay_keys = list(dict.fromkeys(_fold(w) for t in lay for w in content_words(t.split())))
-    seq = _stem_seq(norm) + [s for t in lay for s in ["|", *_stem_seq(t)]]
-    return [norm, words, " | ".join(lay), lay_keys, seq, sorted(capital), sorted(lower), matcher.match(seq)]
+    text_seq = _stem_seq(norm)
+    lay_seq = [s for t in lay for s in ["|", *_stem_seq(t)]]
+    concepts = matcher.match(text_seq, lay_seq)
+    return [norm, words, " | ".join(lay), lay_keys, text_seq + lay_seq, sorted(capital), sorted(lower), concepts]
+
+
+def concept_form(terms: list[list[str]], held: Sequence[int]) -> str:
+    """The form a claim holds a concept by (``held``: [concept, term] from ``Matcher.match``):
+    the term, or "terms " and the term when only the claim's lay terms hold it (search
+    weighs what a claim says above what its lay terms say)."""
+    term = terms[held[0]][held[1]]
+    return f"terms {term}" if len(held) > 2 else term
 
 
 def concepts_of(topics: Sequence[Sequence[Any]], vocabulary: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -220,15 +230,24 @@ class Matcher:
         ]
         return cls(state, digest_of(concepts))
 
-    def match(self, seq: Sequence[str]) -> list[list[int]]:
-        """The concepts whose English terms a claim holds as a run of its stems, each with
-        the first such term in the concept's order (the one it holds the concept by)."""
-        found: dict[int, int] = {}
+    def match(self, seq: Sequence[str], lay: Sequence[str] = ()) -> list[list[int]]:
+        """The concepts whose English terms a claim holds as a run of its stems (``seq``, its
+        text's), each with the first such term in the concept's order (the one it holds the
+        concept by); then those it holds only by a run of its lay terms' stems (``lay``),
+        marked [concept, term, 1] (see ``concept_form``)."""
+        found = self._found(seq, {})
+        in_text = len(found)
+        found = self._found(lay, found) if lay else found
+        return [[ci, ti] if k < in_text else [ci, ti, 1] for k, (ci, ti) in enumerate(found.items())]
+
+    def _found(self, seq: Sequence[str], found: dict[int, int]) -> dict[int, int]:
+        """``found`` (concept -> term) with the concepts ``seq`` holds and ``found`` lacks."""
+        held = set(found)
         joined = None
         first = self.first
         for s in dict.fromkeys(seq):
             for ci, ti, run, length in first.get(s, ()):
-                if ci in found and found[ci] <= ti:
+                if ci in held or (ci in found and found[ci] <= ti):
                     continue
                 if length > 1:
                     if joined is None:
@@ -236,7 +255,7 @@ class Matcher:
                     if run not in joined:
                         continue
                 found[ci] = ti
-        return [[ci, ti] for ci, ti in found.items()]
+        return found
 
     def topic_concepts(self) -> dict[str, list[int]]:
         """For each topic, the concepts it is a topic of, in concept order."""
@@ -293,8 +312,8 @@ class Postings:
         for tag in claim_tags(c):
             _append(self.by_tag, tag, pos)
         held = self.held
-        for ci, ti in concepts:
-            _append(held[ci], concept_terms[ci][ti], pos)
+        for c_held in concepts:
+            _append(held[c_held[0]], concept_form(concept_terms, c_held), pos)
 
     _TABLES = ("postings", "term_postings", "stem_postings", "by_tag")
 
@@ -1026,7 +1045,7 @@ class _Patch:
 
     def _index_concepts(self, c: Sequence[Any], frag: list[Any], pos: int, sign: int) -> None:
         m = self.matcher
-        held: dict[int, str | None] = {ci: m.terms[ci][ti] if sign > 0 else None for ci, ti in frag[7]}
+        held: dict[int, str | None] = {h[0]: concept_form(m.terms, h) if sign > 0 else None for h in frag[7]}
         for topic in c[CLAIM_TOPICS]:
             for ci in self.topic_concepts.get(topic, ()):
                 if ci not in held:

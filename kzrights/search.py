@@ -519,13 +519,19 @@ class Searcher:
 
     def _give_concept(self, add: _Add, content: set[int], i: int, j: int, concept: int, via: str) -> None:
         for form, positions in self.store.concept_groups(concept):
-            if not form.startswith("topic ") and any(not f[0].startswith("topic:") for f in self.store.forms_for(fold_key(form))):
+            lay = form.startswith("terms ")  # held only by the claims' lay terms (see build.concept_form)
+            shown = form[len("terms ") :] if lay else form
+            if not form.startswith("topic ") and any(
+                not f[0].startswith("topic:") for f in self.store.forms_for(fold_key(shown))
+            ):
                 self._name_pos.update(p for p in range(i, j) if p in content)  # Узбекистана: Uzbekistan
-            # a claim that says the word outranks one that is only tagged with the concept's topic
-            weight = SYNONYM_WEIGHT * (TOPIC_ONLY_WEIGHT if form.startswith("topic ") else 1.0) * (0.9 if via == "fuzzy" else 1.0)
+            # a claim that says the word outranks one whose lay terms say it, and both one that
+            # is only tagged with the concept's topic
+            weight = SYNONYM_WEIGHT * (TOPIC_ONLY_WEIGHT if form.startswith("topic ") else TERM_WEIGHT if lay else 1.0)
+            weight *= 0.9 if via == "fuzzy" else 1.0
             for p in range(i, j):
                 if p in content:
-                    add(p, positions, (weight, "claim", via, form, False))
+                    add(p, positions, (weight, "terms" if lay else "claim", via, shown, False))
 
     def _bulk_applies(self, q: Query, src: _Sources) -> bool:
         """Whether ``_Bulk`` ranks this query exactly as ``_tiers`` would: at most

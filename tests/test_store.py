@@ -291,3 +291,32 @@ def test_a_postings_size_is_read_without_its_postings(real: tuple[FactBase, Fact
         for word in ("Kazakhstan", "torture", "Tulesova", "no-such-word"):
             key = fold_word(word.lower())
             assert store.posting_size(key) == len(store.posting(key)[1])
+
+
+# -- concepts held by a claim's text, or only by its lay terms ------------------------------
+
+
+def test_a_concept_held_only_by_lay_terms_is_marked_as_such() -> None:
+    topics = [["press", "Press freedom", [], None, [], []]]
+    vocabulary = [{"id": "detention", "en": ["detained", "locked up"], "ru": ["задержан"]}]
+    m = build.Matcher.build(topics, vocabulary)
+    ci = m.ids.index("detention")
+    from kzrights.lang import english_stem
+
+    def stems(text: str) -> list[str]:
+        return [english_stem(w) for w in text.split()]
+
+    in_text = m.match(stems("the activist was detained"), stems("| locked up"))
+    assert [ci, 0] in in_text and build.concept_form(m.terms, [ci, 0]) == "detained"
+    in_lay = m.match(stems("the activist was held"), stems("| locked up"))
+    assert [ci, 1, 1] in in_lay and build.concept_form(m.terms, [ci, 1, 1]) == "terms locked up"
+
+
+def test_a_claim_that_says_a_translated_phrase_outranks_one_whose_lay_terms_do() -> None:
+    """'консолидированный авторитарный режим' is a term of the concept of authoritarian rule:
+    the claim whose text says "Consolidated Authoritarian Regime" ranks first, above a claim
+    that holds the concept only through its lay terms."""
+    fb = FactBase.load(use_cache=False)
+    hits = fb.answer("консолидированный авторитарный режим").hits
+    assert hits[0].claim.id in {"nit-scores-01-status", "nit-ndg-02-consolidated-authoritarian"}
+    assert hits[0].match is not None and hits[0].match.field == "claim"
