@@ -565,7 +565,8 @@ class Searcher:
         suggestions: dict[str, None] = {}
         name_pos = {p for p in content if fold_word(q.words[p].norm) in self.name_words}
         rows = self.store.rows(candidates)
-        ctx = _TierContext(q, content, credit, tier2, id_hit, phrase, rows, idf, total_idf, name_pos)
+        implicit = self._implicit(q, content)
+        ctx = _TierContext(q, content, credit, tier2, id_hit, phrase, rows, idf, total_idf, name_pos, implicit)
         for ci in sorted(candidates, key=lambda c: (rows[c].length, rows[c].id)):  # one order in every store
             r = self._rank_one(ctx, ci, suggestions)
             if r is not None:
@@ -585,7 +586,7 @@ class Searcher:
             held = {p: c for p, c in held.items() if not c[4]}
         coverage = sum(idf[p] * c[0] for p, c in held.items()) / total_idf
         text_cov = sum(idf[p] * c[0] for p, c in held.items() if c[1] == "claim") / total_idf
-        lacks = tuple(q.words[p].raw for p in content if p not in held)
+        lacks = tuple(q.words[p].raw for p in content if p not in held and p not in ctx.implicit)
         match: tuple[str, str, str] | None
         tier = next((t for t, passes in TIER_TESTS if passes(self, ctx, ci, lacks, held)), TIER_PARTIAL)
         if ci == ctx.id_hit:
@@ -671,6 +672,14 @@ class Searcher:
         ``key``: a name, or a word of the same start (конгресс ~ congress, религий ~
         religion), never one that is merely close (уровень is no "proven")."""
         return key in self.name_words or key in self.proper_words or spelt[:3] == key.replace("c", "k")[:3]
+
+    def _implicit(self, q: Query, content: list[int]) -> frozenset[int]:
+        """The query's words every claim holds without saying them: a word one claim in five
+        holds is what the fact base is about ("Kazakhstan", in reports on it), so a claim
+        lacking it still answers a query whose other words it holds (it ranks below one that
+        says it). Not a figure, and not when the query has no other weighty word."""
+        common = {p for p in content if q.words[p].norm.isalpha() and self._commonplace(q.words[p].norm)}
+        return frozenset(common) if common and len(common) < len(content) else frozenset()
 
     def _commonplace(self, word: str) -> bool:
         """Whether one claim in five or more holds ``word`` as written."""
@@ -829,6 +838,7 @@ class _Bulk:
         s, q, src, allowed = self.s, self.q, self.src, self.allowed
         content = sorted(src.by_word)
         n_claims = max(s.store.n, 1)
+        self.implicit = s._implicit(q, content)
         levels, held = self._levels(content)
         if math.prod(len(levels[p]) + 1 for p in content) > MAX_CLASSES:  # too many to weigh: score every claim
             return s._tiers(q, {p: _expand(src.by_word[p]) for p in content}, src.tier2, src.id_hit, allowed)
@@ -844,7 +854,7 @@ class _Bulk:
         # the credits of the claims scored, and for a word the reports use as a word, one that
         # says so (``_all_but_one`` asks it of every claim's credit)
         credit: dict[int, dict[int, Credit]] = {p: {-1: (0.0, "", "word", "", False)} if p in known else {} for p in content}
-        self.ctx = _TierContext(q, content, credit, src.tier2, id_hit, phrase, {}, idf, total_idf, name_pos)
+        self.ctx = _TierContext(q, content, credit, src.tier2, id_hit, phrase, {}, idf, total_idf, name_pos, self.implicit)
         self.wants = 0.0 if q.wants is None else (0.6 if q.wants == "event" else 1.0)
         classes = self._classes(content, levels, idf, total_idf, self._phrase_possible(phrase))
         # heaps of (sort key negated, ranked): the answers and the partial matches kept so far
@@ -909,7 +919,7 @@ class _Bulk:
         if len(content) == 1 and allowed is None:
             every = held[content[0]]
         else:
-            every = set.intersection(*(held[p] for p in content))
+            every = set.intersection(*(held[p] for p in content if p not in self.implicit))
             if allowed is not None:
                 every &= allowed
         answering = len(every)
@@ -939,7 +949,8 @@ class _Bulk:
                 continue
             cov = sum(idf[p] * v[0] for p, v in present) / total_idf
             tcov = sum(idf[p] * v[0] for p, v in present if v[1]) / total_idf
-            tiers = self._reachable(len(content) - len(present), len(content), cov, phrase_possible)
+            lacking = sum(1 for p, v in zip(content, vector, strict=True) if v is None and p not in self.implicit)
+            tiers = self._reachable(lacking, len(content), cov, phrase_possible)
             if tiers:
                 classes.append((tiers, self._best(tiers[0], cov, tcov, 0, self.wants), vector, cov, tcov))
         classes.sort(key=lambda c: (-c[0][0], -c[1]))
@@ -1112,10 +1123,12 @@ class _Bulk:
         s, q, allowed = self.s, self.q, self.allowed
         out: dict[int, set[int]] = {}
         for p in content:
+            if p in self.implicit:
+                continue
             need = s._near_word(q, content, p, p in known)
             if need is None:
                 continue
-            rest = [held[o] for o in content if o != p]
+            rest = [held[o] for o in content if o != p and o not in self.implicit]
             claims = set.intersection(*rest) - held[p]
             if allowed is not None:
                 claims &= allowed
@@ -1181,6 +1194,7 @@ class _TierContext(NamedTuple):
     idf: dict[int, float]
     total_idf: float
     name_pos: set[int]
+    implicit: frozenset[int]  # words a claim holds without saying them (see ``Searcher._implicit``)
 
 
 def _is_phrase_tier(s: Searcher, x: _TierContext, ci: int, lacks: tuple[str, ...], held: dict[int, Credit]) -> bool:

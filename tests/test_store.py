@@ -320,3 +320,32 @@ def test_a_claim_that_says_a_translated_phrase_outranks_one_whose_lay_terms_do()
     hits = fb.answer("консолидированный авторитарный режим").hits
     assert hits[0].claim.id in {"nit-scores-01-status", "nit-ndg-02-consolidated-authoritarian"}
     assert hits[0].match is not None and hits[0].match.field == "claim"
+
+
+# -- the fact base's subject: a word one claim in five holds --------------------------------
+
+SUBJECT_QUERIES = ["Kazakhstan torture", "Kazakhstan press freedom", "elections in Kazakhstan 2021", "Kazakhstan Soviet 1925"]
+
+
+@pytest.mark.parametrize("query", SUBJECT_QUERIES)
+def test_a_claim_lacking_the_subject_word_still_answers_and_both_rankings_agree(
+    real: tuple[FactBase, FactBase], monkeypatch: pytest.MonkeyPatch, query: str
+) -> None:
+    """ "Kazakhstan" is what the reports are about: a claim holding the query's other words
+    answers without saying it, ranked below those that do; ranking by classes and scoring
+    every claim give the same answers and count."""
+    _, sql = real
+    monkeypatch.setattr(search, "BULK", 10**9)
+    every = sql.answer(query, limit=5)
+    monkeypatch.setattr(search, "BULK", 0)
+    by_classes = sql.answer(query, limit=5)
+    assert shown(by_classes) == shown(every)
+    assert by_classes.total == every.total
+    assert every.hits and all(h.full for h in every.hits)
+
+
+def test_a_query_of_the_subject_word_alone_needs_it() -> None:
+    fb = FactBase.load(use_cache=False)
+    answer = fb.answer("Kazakhstan", limit=None)
+    assert answer.total < fb.store.n  # only the claims that say it
+    assert fb.answer("Soviet 1925").hits[0].claim.id == fb.answer("Kazakhstan Soviet 1925").hits[0].claim.id
