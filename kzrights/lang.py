@@ -113,6 +113,8 @@ def stems_meet(a: str, b: str) -> bool:
     if a == b:
         return True
     short, long_ = (a, b) if len(a) <= len(b) else (b, a)
+    if long_ == short + "л":  # a past tense that drops its л in the masculine: умер, умерла, умерло
+        return True
     return len(short) >= MIN_STEM + 1 and long_.startswith(short) and len(long_) - len(short) <= 2
 
 

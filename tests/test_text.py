@@ -68,3 +68,19 @@ def test_normalize_folds_case_quotes_dashes_and_thousands() -> None:
 
 def test_normalize_is_empty_for_punctuation_only() -> None:
     assert normalize_text("[/] !?* ... ") == ""
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "meet"),
+    [
+        ("умер", "умерла", True),  # a past tense that drops its л in the masculine
+        ("умер", "умерло", True),
+        ("пытки", "пытка", True),
+        ("задержан", "задержание", True),
+        ("мир", "мирный", False),  # a short stem is compared whole
+    ],
+)
+def test_russian_stems_meet(a: str, b: str, meet: bool) -> None:
+    from kzrights.lang import russian_stem, stems_meet
+
+    assert stems_meet(russian_stem(a), russian_stem(b)) is meet
