@@ -58,6 +58,9 @@ from .store import (
 from .text import fold_key, fold_word, normalize_text
 
 BUCKET = 2  # Russian and Kazakh terms are looked up by their first two letters
+# Kazakh verbs that make a verb of a noun (тыйым салу, "to put a ban": to ban): the noun alone
+# names the same thing
+KAZAKH_LIGHT_VERBS = frozenset("салу жасау ету қылу беру болу алу".split())
 TAG_FIELDS = ((CLAIM_PEOPLE, "person"), (8, "organization"), (9, "place"))
 _HAS_FIGURE = re.compile(r"\d")
 _CASED_WORD = re.compile(r"(?<![.!?:;(\"“] )(?<!^)\b([^\W\d_][\w'’-]*)")
@@ -216,6 +219,8 @@ class Matcher:
                 words = re.findall(r"\w+", term.lower())
                 if words:
                     kk.setdefault(words[0][:BUCKET], []).append([words, ci])
+                if len(words) == 2 and words[1] in KAZAKH_LIGHT_VERBS:  # тыйым салу: тыйым alone
+                    kk[words[0][:BUCKET]].append([words[:1], ci])
         ru: dict[str, dict[str, list[int]]] = {}
         for k, v in ru_keys.items():
             ru.setdefault(k[:BUCKET], {})[k] = v
@@ -305,10 +310,8 @@ class Postings:
             _append(self.term_postings, key, pos)
         for st in dict.fromkeys(seq):
             _append(self.stem_postings, st, pos)
-        date = c[CLAIM_DATE]
-        year = date[:4] if date else None
-        if year and not any(k == year for k, _ in words):
-            _append(postings, year, pos)
+        for key in date_keys(c, words):
+            _append(postings, key, pos)
         for tag in claim_tags(c):
             _append(self.by_tag, tag, pos)
         held = self.held
@@ -356,6 +359,25 @@ class Postings:
         for mine_n, theirs_n in ((self.capital, other.capital), (self.lower, other.lower)):
             for w, n in theirs_n.items():
                 mine_n[w] = mine_n.get(w, 0) + n
+
+
+_MONTH_NAMES = "January February March April May June July August September October November December".split()
+_MONTH_IN_TEXT = re.compile(
+    rf"\b({'|'.join(_MONTH_NAMES)})\s+(?:\d{{1,2}}(?:st|nd|rd|th)?(?:\s*[–-]\s*\d{{1,2}}(?:st|nd|rd|th)?)?,?\s+)?((?:19|20)\d\d)\b"
+)
+
+
+def date_keys(c: Sequence[Any], words: Sequence[Sequence[str]]) -> list[str]:
+    """What a claim holds by its date and the months it names, beyond its words: its year
+    (when its text does not say it) and each month as "2020-05", from its date ("2020-05-14")
+    and from its text ("In May 2020", "October 1–4, 2020")."""
+    date = c[CLAIM_DATE]
+    keys = []
+    if date and not any(k == date[:4] for k, _ in words):
+        keys.append(date[:4])
+    months = {date[:7]} if date and len(date) >= 7 else set()
+    months.update(f"{y}-{_MONTH_NAMES.index(m) + 1:02d}" for m, y in _MONTH_IN_TEXT.findall(c[CLAIM_TEXT]))
+    return keys + sorted(months)
 
 
 def _append(table: dict[str, array[int]], key: str, pos: int) -> None:
@@ -1028,10 +1050,8 @@ class _Patch:
         words = frag[1]
         for key, _ in words:
             self._note("postings", key, pos, sign)
-        date = c[CLAIM_DATE]
-        year = date[:4] if date else None
-        if year and not any(k == year for k, _ in words):
-            self._note("postings", year, pos, sign)
+        for key in date_keys(c, words):
+            self._note("postings", key, pos, sign)
         for key in frag[3]:
             self._note("terms", key, pos, sign)
         for st in dict.fromkeys(frag[4]):

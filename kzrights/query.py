@@ -193,10 +193,61 @@ def analyse(text: str, max_words: int = 32) -> Query:
     kept = [w for i, w in enumerate(words) if i not in drop]
     if not kept:  # a query that is all scaffolding ("when", "FPC") is searched as typed
         kept, wants, report = words, None, None if len(words) > 1 else report
-    content = [i for i, w in enumerate(kept) if not is_stopword(w)]
+    months = month_years(kept)
+    content = [i for i, w in enumerate(kept) if not is_stopword(w) or i in months]
     if not content:  # a query of function words only: the longer ones are searched ("when")
         content = [i for i, w in enumerate(kept) if len(w.norm) >= 4]
     return Query(text.strip(), kept, content, wants, report)
+
+
+# Month names, by number: English (and short forms), Russian and Kazakh stems. A month next
+# to a year ("May 2020", "в мае 2020") names the claims dated in that month or saying it.
+MONTHS = {
+    **dict.fromkeys(("january", "jan"), 1),
+    **dict.fromkeys(("february", "feb"), 2),
+    **dict.fromkeys(("march", "mar"), 3),
+    **dict.fromkeys(("april", "apr"), 4),
+    "may": 5,
+    **dict.fromkeys(("june", "jun"), 6),
+    **dict.fromkeys(("july", "jul"), 7),
+    **dict.fromkeys(("august", "aug"), 8),
+    **dict.fromkeys(("september", "sept", "sep"), 9),
+    **dict.fromkeys(("october", "oct"), 10),
+    **dict.fromkeys(("november", "nov"), 11),
+    **dict.fromkeys(("december", "dec"), 12),
+}
+_CYRILLIC_MONTHS = (
+    ("январ", 1), ("феврал", 2), ("март", 3), ("апрел", 4), ("ма", 5), ("июн", 6), ("июл", 7), ("август", 8),
+    ("сентябр", 9), ("октябр", 10), ("ноябр", 11), ("декабр", 12), ("қаңтар", 1), ("ақпан", 2), ("наурыз", 3),
+    ("сәуір", 4), ("мамыр", 5), ("маусым", 6), ("шілде", 7), ("тамыз", 8), ("қыркүйек", 9), ("қазан", 10),
+    ("қараша", 11), ("желтоқсан", 12),
+)  # fmt: skip
+
+
+def month_of(word: Word) -> int | None:
+    """The month a word names, as written in English, Russian or Kazakh (мае, мамырда)."""
+    if not word.cyrillic:
+        return MONTHS.get(word.norm)
+    for stem, number in _CYRILLIC_MONTHS:
+        if word.raw.startswith(stem) and (len(stem) > 2 or word.raw in ("май", "мая", "мае")):
+            return number
+    return None
+
+
+def month_years(words: list[Word]) -> dict[int, str]:
+    """The query's months next to a year ("May 2020", "May of 2020", "мае 2020"), by position,
+    as "2020-05"."""
+    out: dict[int, str] = {}
+    for i, w in enumerate(words):
+        month = month_of(w)
+        if month is None:
+            continue
+        for j in (i + 1, i + 2):
+            if j < len(words) and len(words[j].norm) == 4 and words[j].norm.isdigit() and words[j].norm[:2] in ("19", "20"):
+                if j == i + 1 or words[i + 1].norm == "of":
+                    out[i] = f"{words[j].norm}-{month:02d}"
+                break
+    return out
 
 
 def is_stopword(word: Word) -> bool:

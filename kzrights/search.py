@@ -37,7 +37,7 @@ from array import array
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NamedTuple
 
-from .query import STOPWORDS, Query, Word, analyse
+from .query import STOPWORDS, Query, Word, analyse, month_years
 from .store import (
     ENTITY_DESCRIPTION,
     ENTITY_ROLE,
@@ -242,9 +242,10 @@ class Searcher:
         """Vocabulary concepts named inside the query: (start, end, concept, via). ``fixed``
         gives a typo's correction for some positions, looked up in its place."""
         found = self._english_concepts(words, content, fixed)
-        # a Cyrillic word that spells a word of a person's name (Санавар) is that name, not
-        # an inflected Kazakh or Russian word that happens to begin like a term (санақ)
-        cyr = [i for i, w in enumerate(words) if w.cyrillic and fold_word(w.norm) not in self.name_words]
+        # a Cyrillic word that spells a word of a person's name (Санавар) or a proper noun of
+        # the claims (Көше: the Koshe party) is that name, not an inflected Kazakh or Russian
+        # word that happens to begin like a term (санақ) or translates it (көше, "street")
+        cyr = [i for i, w in enumerate(words) if w.cyrillic and not self._spells_a_name(w)]
         if not cyr:
             return found
         from .lang import russian_stem
@@ -400,9 +401,15 @@ class Searcher:
 
         # 1. the words themselves (Latin script; Cyrillic words met by the vocabulary below)
         translated = {i for s in self._concept_spans(words, content, {}) if s[3] == "translation" for i in range(s[0], s[1])}
-        self._give_words(add, words, content, translated)
-        # 1b. decades: "1990s", "the 90s", "the nineties" (and "early", "mid", "late" before them)
+        months = month_years(words)
+        self._give_words(add, words, content, translated | set(months))
+        # 1b. decades: "1990s", "the 90s", "the nineties" (and "early", "mid", "late" before them);
+        # a month next to a year: "May 2020", "в мае 2020"
         self._give_decades(add, words, content)
+        for p, month in months.items():
+            if p in content:
+                written, positions = self.store.posting(month)
+                add(p, positions, (1.0, "claim", "month", written or month, False))
         # 2. concepts: synonyms, translations, topic labels in any language
         for i, j, concept, via in self._concept_spans(words, content, {}):
             self._give_concept(add, content, i, j, concept, via)
@@ -672,6 +679,10 @@ class Searcher:
         ``key``: a name, or a word of the same start (конгресс ~ congress, религий ~
         religion), never one that is merely close (уровень is no "proven")."""
         return key in self.name_words or key in self.proper_words or spelt[:3] == key.replace("c", "k")[:3]
+
+    def _spells_a_name(self, w: Word) -> bool:
+        key = fold_word(w.norm)
+        return key in self.name_words or key in self.proper_words
 
     def _implicit(self, q: Query, content: list[int]) -> frozenset[int]:
         """The query's words every claim holds without saying them: a word one claim in five

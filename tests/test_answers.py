@@ -331,3 +331,32 @@ def test_a_description_of_seven_words_or_more_may_lack_two(real: FactBase) -> No
     a = real.answer("a court punished activist Asya Tulesova for knocking a policeman's hat off during a rally")
     assert a.hits and a.hits[0].claim.id == "nit-cs-08-tulesova-hat"
     assert a.hits[0].missing == ("court", "punished")
+
+
+# -- months, Kazakh compound verbs, proper nouns in Cyrillic --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "month"),
+    [
+        ("What happened to Dariga Nazarbayeva in May 2020?", "2020-05"),  # "may" is no modal verb next to a year
+        ("в мае 2020 года", "2020-05"),
+        ("protests of October 2020", "2020-10"),
+    ],
+)
+def test_a_month_next_to_a_year_names_the_claims_of_that_month(real: FactBase, query: str, month: str) -> None:
+    from kzrights.build import date_keys
+
+    hits = real.answer(query).hits
+    assert hits
+    for h in hits[:3]:
+        record = real.store.claim(real.store.position_of(h.claim.id))
+        assert month in date_keys(record, []), (h.claim.id, h.claim.date)
+
+
+def test_a_kazakh_noun_of_a_compound_verb_means_what_the_verb_does(real: FactBase) -> None:
+    """тыйым салу (to ban) is a vocabulary term: тыйым alone (a ban) meets it; Көше is the Koshe
+    party the claims name, not the Kazakh word for "street"."""
+    hits = real.answer("Көше партиясы тыйым").hits
+    assert hits[0].claim.id.endswith("koshe-banned")
+    assert all(h.full for h in hits[:3])
