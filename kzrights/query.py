@@ -9,7 +9,9 @@ report's name, and notes what kind of answer a question wants:
 - ``wants == "number"``: "how many", "how much", "what percentage", "сколько", "қанша";
 - ``wants == "date"``: "when", "what year", "когда", "қашан";
 - ``wants == "person"``: "who", "кто", "кім" (a claim naming someone the query does not);
-- ``wants == "event"``: "what happened (to)" (a dated claim: something happened then).
+- ``wants == "event"``: "what happened (to)" (a dated claim: something happened then);
+- ``wants == "reason"``: "why", "почему", "неге" (a claim that gives a cause: "on the grounds
+  that", "because", "accused of", "after").
 
 Nothing here knows the fact base: it is pure text handling, tested on its own.
 """
@@ -104,6 +106,13 @@ _SCAFFOLDING: tuple[tuple[tuple[str, ...], str | None], ...] = tuple(
             "qansha": "number",  # қанша
             "neshe": "number",  # неше
             "qashan": "date",  # қашан
+            "why": "reason",
+            "for what reason": "reason",
+            "what was the reason for": "reason",
+            "what is the reason for": "reason",
+            "pochemu": "reason",  # почему
+            "zachem": "reason",  # зачем
+            "nege": "reason",  # неге
         }.items(),
         key=lambda kv: -len(kv[0].split()),
     )

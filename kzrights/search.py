@@ -760,6 +760,9 @@ class Searcher:
             return precision if wants == "date" else 0.6 * precision
         if wants == "person":
             return 1.0 if any(f"person:{p}" not in self._query_people for p in row.people) else 0.0
+        if wants == "reason":
+            text = f" {row.text} "
+            return 1.0 if any(cue in text for cue in REASON_CUES) else (0.5 if " after " in text else 0.0)
         return 0.0
 
 
@@ -767,6 +770,19 @@ def _is_cyrillic(word: str) -> bool:
     return any("\u0400" <= ch <= "\u04ff" for ch in word)
 
 
+# What a claim that gives a cause says (normalised text): a "why" question prefers it ("after"
+# counts half: it tells what came before, often why)
+REASON_CUES = tuple(
+    f" {cue} "
+    for cue in (
+        "because", "due to", "on the grounds", "grounds that", "on charges", "charged with", "accused of",
+        "for allegedly", "allegedly", "in retaliation", "as a result", "reason", "reasons", "in connection with",
+        "in response to", "led to", "caused", "so that", "in order to", "aimed at", "to prevent", "to stop",
+        "following", "for criticising", "for criticizing", "for organising", "for organizing", "for taking part",
+        "for participating", "for posting", "for insulting", "for spreading", "for calling", "over his", "over her",
+        "over their", "over its", "since", "motivated",
+    )
+)  # fmt: skip
 KNOWN_VIAS = ("word", "stem", "prefix", "fuzzy")  # a word the reports use, as ``_all_but_one`` asks
 BULK_WORDS = 5  # the most content words a query ranked by classes has (classes multiply with words)
 MAX_CLASSES = 20_000  # credit levels x words, beyond which a query is ranked claim by claim

@@ -168,6 +168,8 @@ def test_a_vocabulary_term_problem_is_reported_on_every_run(run, mini: Path) -> 
         ("when was Mamay detained", ["mamay", "detained"], "date", None),
         ("what happened to Zhanbolat Mamay", ["zhanbolat", "mamay"], "event", None),
         ("who replaced Dariga Nazarbayeva", ["replaced", "dariga", "nazarbayeva"], "person", None),
+        ("why was Bilash arrested", ["bilash", "arrested"], "reason", None),
+        ("почему арестовали Билаша", ["арестовали", "билаша"], "reason", None),
         ("what does Nations in Transit say about torture", ["torture"], None, "nit-2021"),
         ("FPC on press freedom", ["press", "freedom"], None, "fpc-2021"),
         ("сколько журналистов", ["журналистов"], "number", None),
@@ -360,3 +362,10 @@ def test_a_kazakh_noun_of_a_compound_verb_means_what_the_verb_does(real: FactBas
     hits = real.answer("Көше партиясы тыйым").hits
     assert hits[0].claim.id.endswith("koshe-banned")
     assert all(h.full for h in hits[:3])
+
+
+def test_a_why_question_prefers_the_claim_that_gives_a_cause(real: FactBase) -> None:
+    """Two claims say Bilash was arrested; the one that says on what grounds answers "why"."""
+    hits = real.answer("Why was Serikzhan Bilash arrested?").hits
+    assert hits[0].claim.id == "fpc-hr-30-bilash-arrest-grounds"
+    assert real.answer("Serikzhan Bilash arrested").hits[0].claim.id != "fpc-hr-30-bilash-arrest-grounds"
