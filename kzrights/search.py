@@ -604,7 +604,7 @@ class Searcher:
             match = _heaviest(held, idf)
         if tier == TIER_PARTIAL and (coverage < MIN_PARTIAL_COVERAGE or not held):
             return None
-        score = TIER_BASE[tier] + TIER_SPAN[tier] * self._within(coverage, text_cov, ctx.rows[ci].length, q.wants, ci)
+        score = _score(tier, self._within(coverage, text_cov, ctx.rows[ci].length, q.wants, ci), len(lacks))
         return Ranked(ci, round(score, 1), tier, match, lacks if tier <= TIER_ALL_BUT_ONE else ())
 
     @staticmethod
@@ -646,9 +646,10 @@ class Searcher:
         )
 
     def _all_but_two(self, q: Query, content: list[int], lacks: tuple[str, ...], credit: dict[int, dict[int, Credit]]) -> bool:
-        """A query of seven weighty words or more (a description, not a keyword search) may
-        lack two, each one a near answer may lack, at most one of them a word no claim holds."""
-        if sum(1 for o in content if not self._commonplace(q.words[o].norm)) < 7:
+        """A query of six weighty words or more (a description, not a keyword search; more
+        than ``_Bulk`` ranks) may lack two, each one a near answer may lack, at most one of
+        them a word no claim holds. Such a claim ranks below those lacking one (``_score``)."""
+        if sum(1 for o in content if not self._commonplace(q.words[o].norm)) < 6:
             return False
         ps = [p for p in content if q.words[p].raw in lacks]
         known = [any(c[2] in KNOWN_VIAS for c in credit[p].values()) for p in ps]
@@ -764,6 +765,14 @@ class Searcher:
             text = f" {row.text} "
             return 1.0 if any(cue in text for cue in REASON_CUES) else (0.5 if " after " in text else 0.0)
         return 0.0
+
+
+def _score(tier: int, within: float, lacking: int) -> float:
+    """A claim's score: its tier's base, and its place within the tier. A near answer
+    lacking one word ranks above every one lacking two (the upper half of the tier)."""
+    if tier == TIER_ALL_BUT_ONE:
+        return TIER_BASE[tier] + TIER_SPAN[tier] * (0.5 * within + (0.5 if lacking <= 1 else 0.0))
+    return TIER_BASE[tier] + TIER_SPAN[tier] * within
 
 
 def _is_cyrillic(word: str) -> bool:
@@ -1068,7 +1077,8 @@ class _Bulk:
 
     def _best(self, tier: int, cov: float, tcov: float, length: int, wants: float) -> float:
         """The highest score a claim of ``tier``, coverage and length can have."""
-        return round(TIER_BASE[tier] + TIER_SPAN[tier] * self.s._within(cov, tcov, length, None, 0, wants_at_most=wants), 1)
+        # (a class ranked here lacks at most one word: see ``Searcher._all_but_two``)
+        return round(_score(tier, self.s._within(cov, tcov, length, None, 0, wants_at_most=wants), 1), 1)
 
     def _level_of(self, p: int, ci: int) -> tuple[float, bool, bool] | None:
         """A claim's credit level for word ``p``: that of the first, heaviest list holding it."""

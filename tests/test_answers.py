@@ -327,12 +327,22 @@ def test_need_meets_requires(real: FactBase) -> None:
     assert "fpc-rel-03-50-citizens-local" in found
 
 
-def test_a_description_of_seven_words_or_more_may_lack_two(real: FactBase) -> None:
+def test_a_description_of_six_weighty_words_or_more_may_lack_two(real: FactBase) -> None:
     """A long description of a claim, two of whose words the claim lacks (each one the
     reports use elsewhere), is a near answer that names them."""
     a = real.answer("a court punished activist Asya Tulesova for knocking a policeman's hat off during a rally")
     assert a.hits and a.hits[0].claim.id == "nit-cs-08-tulesova-hat"
     assert a.hits[0].missing == ("court", "punished")
+
+
+def test_a_near_answer_lacking_two_words_ranks_below_one_lacking_one(real: FactBase) -> None:
+    """Six weighty words: a claim lacking two of them is a near answer, but every claim
+    lacking only one ranks above it."""
+    hits = real.answer("Tokayev purged ministers who launched an opposition party").hits
+    lacking = [len(h.missing) for h in hits]
+    assert 2 in lacking and 1 in lacking
+    assert lacking == sorted(lacking)
+    assert hits[0].claim.id == "fpc-pol-10-tokayev-fired-plotters"
 
 
 # -- months, Kazakh compound verbs, proper nouns in Cyrillic --------------------------------
