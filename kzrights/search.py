@@ -528,10 +528,13 @@ class Searcher:
         for form, positions in self.store.concept_groups(concept):
             lay = form.startswith("terms ")  # held only by the claims' lay terms (see build.concept_form)
             shown = form[len("terms ") :] if lay else form
-            if not form.startswith("topic ") and any(
-                not f[0].startswith("topic:") for f in self.store.forms_for(fold_key(shown))
+            # a translation that is a name (Узбекистана: Uzbekistan) names a thing, as a name does
+            if (
+                via == "translation"
+                and not form.startswith("topic ")
+                and any(not f[0].startswith("topic:") for f in self.store.forms_for(fold_key(shown)))
             ):
-                self._name_pos.update(p for p in range(i, j) if p in content)  # Узбекистана: Uzbekistan
+                self._name_pos.update(p for p in range(i, j) if p in content)
             # a claim that says the word outranks one whose lay terms say it, and both one that
             # is only tagged with the concept's topic
             weight = SYNONYM_WEIGHT * (TOPIC_ONLY_WEIGHT if form.startswith("topic ") else TERM_WEIGHT if lay else 1.0)
@@ -662,10 +665,8 @@ class Searcher:
         for, counting no word most claims hold ("Kazakhstan" says little) but the lacking one.
         The word: one the reports use, no figure and no name (of a person, an organisation
         or a place, in any script: lacking "Uzbekistan", an answer would be about something
-        else). The claims are in English, so a
-        Russian or Kazakh word the vocabulary does not translate says nothing of what the
-        reports cover: in a query of four words or more it may be the one lacking; in any
-        query of six or more, so may a word no claim holds (one of a phrase: "team up")."""
+        else). In a query of six words or more it may be a word no claim holds (one of a
+        phrase: "team up"), or a Russian or Kazakh word the vocabulary does not translate."""
         word = q.words[p].norm
         key = fold_word(word)
         if not word.isalpha() or p in self._name_pos or key in self.name_words:
@@ -682,6 +683,7 @@ class Searcher:
         return key in self.name_words or key in self.proper_words or spelt[:3] == key.replace("c", "k")[:3]
 
     def _spells_a_name(self, w: Word) -> bool:
+        """Whether a word, transliterated, is a word of a person's name or a proper noun."""
         key = fold_word(w.norm)
         return key in self.name_words or key in self.proper_words
 
@@ -785,7 +787,7 @@ REASON_CUES = tuple(
     f" {cue} "
     for cue in (
         "because", "due to", "on the grounds", "grounds that", "on charges", "charged with", "accused of",
-        "for allegedly", "allegedly", "in retaliation", "as a result", "reason", "reasons", "in connection with",
+        "allegedly", "in retaliation", "as a result", "reason", "reasons", "in connection with",
         "in response to", "led to", "caused", "so that", "in order to", "aimed at", "to prevent", "to stop",
         "following", "for criticising", "for criticizing", "for organising", "for organizing", "for taking part",
         "for participating", "for posting", "for insulting", "for spreading", "for calling", "over his", "over her",
