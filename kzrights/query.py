@@ -150,6 +150,7 @@ class Query(NamedTuple):
     content: list[int]  # positions in ``words`` that carry content
     wants: str | None  # "number", "date" or None
     report: str | None  # a report the query names
+    months: dict[int, str]  # a month next to a year, by position in ``words``: "2020-05"
 
 
 def split_words(text: str) -> list[Word]:
@@ -206,7 +207,7 @@ def analyse(text: str, max_words: int = 32) -> Query:
     content = [i for i, w in enumerate(kept) if not is_stopword(w) or i in months]
     if not content:  # a query of function words only: the longer ones are searched ("when")
         content = [i for i, w in enumerate(kept) if len(w.norm) >= 4]
-    return Query(text.strip(), kept, content, wants, report)
+    return Query(text.strip(), kept, content, wants, report, months)
 
 
 # Month names, by number: English (and short forms), Russian and Kazakh stems. A month next

@@ -37,7 +37,7 @@ from array import array
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NamedTuple
 
-from .query import STOPWORDS, Query, Word, analyse, month_years
+from .query import STOPWORDS, Query, Word, analyse
 from .store import (
     ENTITY_DESCRIPTION,
     ENTITY_ROLE,
@@ -401,7 +401,7 @@ class Searcher:
 
         # 1. the words themselves (Latin script; Cyrillic words met by the vocabulary below)
         translated = {i for s in self._concept_spans(words, content, {}) if s[3] == "translation" for i in range(s[0], s[1])}
-        months = month_years(words)
+        months = q.months
         self._give_words(add, words, content, translated | set(months))
         # 1b. decades: "1990s", "the 90s", "the nineties" (and "early", "mid", "late" before them);
         # a month next to a year: "May 2020", "в мае 2020"
