@@ -134,8 +134,8 @@ def fragment(c: Sequence[Any], known: list[Any] | None, roles_of: dict[str, str]
     term]."""
     capital: set[str] = set()
     lower: set[str] = set()
-    for m in _CASED_WORD.finditer(c[CLAIM_TEXT]):
-        (capital if m.group(1)[0].isupper() else lower).add(_fold(m.group(1).lower()))
+    for w in set(_CASED_WORD.findall(c[CLAIM_TEXT])):
+        (capital if w[0].isupper() else lower).add(_fold(w.lower()))
     norm, words = known if known else claim_terms(c[CLAIM_TEXT])
     lay = [normalize_text(t) for t in (c[CLAIM_TERMS] if len(c) > CLAIM_TERMS else [])]
     lay += [roles_of[ref] for ref in c[CLAIM_PEOPLE] if ref in roles_of]
@@ -300,16 +300,22 @@ class Postings:
         words, lay_keys, seq, capital, lower, concepts = frag[1], frag[3], frag[4], frag[5], frag[6], frag[7]
         _count(self.capital, capital)
         _count(self.lower, lower)
-        postings, surface = self.postings, self.surface
-        for key, w in words:
-            _append(postings, key, pos)
+        postings, surface, stems = self.postings, self.surface, self.stem_postings
+        for key, w in words:  # (``_append``, written out: these two loops are most of the work)
+            try:
+                postings[key].append(pos)
+            except KeyError:
+                postings[key] = array("I", (pos,))
             if key not in surface:
                 surface[key] = w
                 self.first[key] = order
         for key in lay_keys:
             _append(self.term_postings, key, pos)
         for st in dict.fromkeys(seq):
-            _append(self.stem_postings, st, pos)
+            try:
+                stems[st].append(pos)
+            except KeyError:
+                stems[st] = array("I", (pos,))
         for key in date_keys(c, words):
             _append(postings, key, pos)
         for tag in claim_tags(c):
@@ -381,10 +387,10 @@ def date_keys(c: Sequence[Any], words: Sequence[Sequence[str]]) -> list[str]:
 
 
 def _append(table: dict[str, array[int]], key: str, pos: int) -> None:
-    got = table.get(key)
-    if got is None:
-        table[key] = got = array("I")
-    got.append(pos)
+    try:
+        table[key].append(pos)
+    except KeyError:
+        table[key] = array("I", (pos,))
 
 
 def _count(table: dict[str, int], words: Iterable[str]) -> None:
@@ -548,6 +554,41 @@ def _strs(values: Any) -> list[str]:
 def compile_records(raw: dict[str, Any]) -> dict[str, Any]:
     """Plain, marshal-able records in fixed shapes: reports, entities, topics, ratings, and
     every claim as a list (see ``store.CLAIM_*``)."""
+    records = compile_singles(raw)
+    report_of = {c["id"]: c["report"] for c in raw["claims"]}
+    records["claims"] = [compile_claim(c, related(c["related"], report_of)) for c in raw["claims"]]
+    return records
+
+
+def related(links: Iterable[dict[str, Any]], report_of: Any) -> list[list[Any]]:
+    """A claim's checked links as records: [id, kind, note, the linked claim's report]."""
+    return [[ln["id"], ln["kind"], ln.get("note"), report_of[ln["id"]]] for ln in links]
+
+
+def compile_claim(c: dict[str, Any], links: list[list[Any]]) -> list[Any]:
+    """One checked claim (with its report, section, file and line) as a record."""
+    return [
+        c["id"],
+        c["claim"],
+        c["report"],
+        c["section"],
+        c["para"],
+        list(c.get("notes") or []),
+        c.get("date"),
+        _strs(c.get("people")),
+        _strs(c.get("organizations")),
+        _strs(c.get("places")),
+        _strs(c.get("topics")),
+        c.get("note"),
+        links,
+        c["file"],
+        c["line"],
+        _strs(c.get("terms")),
+    ]
+
+
+def compile_singles(raw: dict[str, Any]) -> dict[str, Any]:
+    """The records of the single files: reports, entities, topics and ratings."""
     from .text import text_fragment
 
     reports = [
@@ -578,28 +619,6 @@ def compile_records(raw: dict[str, Any]) -> dict[str, Any]:
         [t["id"], t["label"], _strs(t.get("aliases")), t.get("description"), _strs(t.get("ru")), _strs(t.get("kk"))]
         for t in raw["entities"]["topics"].values()
     ]
-    report_of = {c["id"]: c["report"] for c in raw["claims"]}
-    claims = [
-        [
-            c["id"],
-            c["claim"],
-            c["report"],
-            c["section"],
-            c["para"],
-            list(c.get("notes") or []),
-            c.get("date"),
-            _strs(c.get("people")),
-            _strs(c.get("organizations")),
-            _strs(c.get("places")),
-            _strs(c.get("topics")),
-            c.get("note"),
-            [[ln["id"], ln["kind"], ln.get("note"), report_of[ln["id"]]] for ln in c["related"]],
-            c["file"],
-            c["line"],
-            _strs(c.get("terms")),
-        ]
-        for c in raw["claims"]
-    ]
     ratings = [
         {
             "report": r["report"],
@@ -615,7 +634,7 @@ def compile_records(raw: dict[str, Any]) -> dict[str, Any]:
         }
         for r in raw["ratings"]
     ]
-    return {"reports": reports, "entities": entities, "topics": topics, "claims": claims, "ratings": ratings}
+    return {"reports": reports, "entities": entities, "topics": topics, "claims": [], "ratings": ratings}
 
 
 # --------------------------------------------------------------------------- the SQLite store
@@ -693,10 +712,15 @@ def digest_of(value: Any) -> str:
     return f"{zlib.crc32(repr(value).encode('utf-8', 'surrogatepass')):08x}"
 
 
-def fragment_key(stamp: str, roles_of: dict[str, str], matcher: Matcher) -> str:
-    """What a file's fragments depend on besides the file: the layout, the roles of people,
-    the vocabulary."""
-    return f"{SQL_FORMAT}:{stamp}:{digest_of(sorted(roles_of.items()))}:{matcher.source}"
+def fragment_basis(roles_of: dict[str, str], matcher: Matcher) -> str:
+    """What every file's fragments depend on besides the file: the layout, the roles of
+    people, the vocabulary (digested once a rebuild: the roles are one per person)."""
+    return f"{SQL_FORMAT}:{digest_of(sorted(roles_of.items()))}:{matcher.source}"
+
+
+def fragment_key(stamp: str, basis: str) -> str:
+    """A file's fragment key: its stamp and ``fragment_basis``."""
+    return f"{stamp}:{basis}"
 
 
 def _claim_row(pos: int, order: int, c: list[Any], frag: list[Any]) -> tuple[Any, ...]:
@@ -785,12 +809,17 @@ def _file_part(item: tuple[int, int, int, list[Any] | None]) -> FilePart:
     claims, terms, roles_of, matcher, pos_of = parallel.WORK
     if frags is None:
         frags = [fragment(claims[k], terms[k], roles_of, matcher) for k in range(i, j)]
+    return compiled_part(idx, claims[i:j], frags, pos_of[i:j], matcher)
+
+
+def compiled_part(idx: int, claims: Sequence[Any], frags: list[Any], positions: Sequence[int], matcher: Matcher) -> FilePart:
+    """Claim file ``idx`` for the store, from its claims, their fragments and positions."""
     part = Postings(len(matcher.ids))
     rows = []
-    for k in range(i, j):
-        order = (idx << FILE_SHIFT) | (k - i)
-        part.add_claim(pos_of[k], claims[k], frags[k - i], order, matcher.terms)
-        rows.append(_claim_row(pos_of[k], order, claims[k], frags[k - i]))
+    for k, c in enumerate(claims):
+        order = (idx << FILE_SHIFT) | k
+        part.add_claim(positions[k], c, frags[k], order, matcher.terms)
+        rows.append(_claim_row(positions[k], order, c, frags[k]))
     return FilePart(idx, seal(marshal.dumps(frags)), rows, part)
 
 
@@ -819,17 +848,24 @@ def write_store(path: str, plan: Plan, old: Any = None) -> None:
     matcher = Matcher.build(records["topics"], plan.vocabulary)
     b = IndexBuilder(records["entities"], records["topics"], matcher)
     _write_claims(w.conn, plan, b, old)
+    files_digest = digest_of([f for f, _, _ in _files(records)])
+    meta = {**plan.meta, "claims": len(records["claims"]), "singles": plan.singles, "files": files_digest}
+    write_index(w, b, records, meta)
+
+
+def write_index(w: StoreWriter, b: IndexBuilder, records: dict[str, Any], meta: dict[str, Any]) -> None:
+    """The claims written: the rest of the store (postings, names, concepts, records), its
+    indexes and its meta; the store finished."""
     _write_postings(w.conn, b)
     forms = _write_forms(w.conn, b)
     _write_words(w.conn, b, forms)
     _write_concepts(w.conn, b)
-    _write_records(w.conn, records, matcher)
+    _write_records(w.conn, records, b.matcher)
     for statement in INDEXES.split(";"):
         if statement.strip():
             w.conn.execute(statement)
     # (positions given in (length, id) order: ties of score and length are in position order)
-    files_digest = digest_of([f for f, _, _ in _files(records)])
-    w.finish({**plan.meta, "claims": len(records["claims"]), "singles": plan.singles, "files": files_digest, "ordered": 1})
+    w.finish({**meta, "ordered": 1})
 
 
 def _write_claims(conn: Any, plan: Plan, b: IndexBuilder, old: Any) -> None:
@@ -839,7 +875,8 @@ def _write_claims(conn: Any, plan: Plan, b: IndexBuilder, old: Any) -> None:
     claims = plan.records["claims"]
     pos_of, alloc = _positions(claims)
     files = _files(plan.records)
-    keys = [fragment_key(plan.stamps[f], b.roles, b.matcher) if plan.stamps.get(f) else "" for f, _, _ in files]
+    basis = fragment_basis(b.roles, b.matcher)
+    keys = [fragment_key(plan.stamps[f], basis) if plan.stamps.get(f) else "" for f, _, _ in files]
     stored = _stored_keys(old)
     kept: list[tuple[int, int, int, list[Any] | None]] = []
     todo: list[tuple[int, int, int, list[Any] | None]] = []
@@ -849,14 +886,19 @@ def _write_claims(conn: Any, plan: Plan, b: IndexBuilder, old: Any) -> None:
     parallel.WORK = (claims, plan.terms, b.roles, b.matcher, pos_of)
     try:
         parts = map(_file_part_loads, parallel.in_parallel(_file_part_bytes, todo, sum(j - i for _, i, j, _ in todo)))
-        for part in itertools.chain(map(_file_part, kept), parts):  # a file at a time
-            file_row = (_path_key(files[part.idx][0]), part.idx, keys[part.idx], part.frags)
-            conn.execute("INSERT INTO files VALUES (?,?,?,?)", file_row)
-            conn.executemany(CLAIMS_INSERT, part.rows)
-            b.merge(part.postings)
+        take_parts(conn, itertools.chain(map(_file_part, kept), parts), [f for f, _, _ in files], keys, b)
     finally:
         parallel.WORK = None
     _insert(conn, "INSERT INTO alloc VALUES (?,?)", alloc.items())
+
+
+def take_parts(conn: Any, parts: Iterable[FilePart], paths: Sequence[str], keys: Sequence[str], b: Postings) -> None:
+    """Compiled claim files, a file at a time, into the claims and files tables and ``b``'s
+    postings (``paths``, ``keys``: each file's path and fragment key)."""
+    for part in parts:
+        conn.execute("INSERT INTO files VALUES (?,?,?,?)", (_path_key(paths[part.idx]), part.idx, keys[part.idx], part.frags))
+        conn.executemany(CLAIMS_INSERT, part.rows)
+        b.merge(part.postings)
 
 
 def _write_postings(conn: Any, b: IndexBuilder) -> None:
@@ -1000,9 +1042,10 @@ def patch_store(path: str, plan: Plan, old_meta: dict[str, str], old: Any, most:
     except Exception:  # any damage: write it whole
         return False
     roles_of = roles(records["entities"])
+    basis = fragment_basis(roles_of, matcher)
     changed = []
     for idx, (file, i, j) in enumerate(files):
-        key = fragment_key(plan.stamps.get(file, ""), roles_of, matcher)
+        key = fragment_key(plan.stamps.get(file, ""), basis)
         if file not in kept or kept[file][0] != idx:
             return False
         if kept[file][1] != key or not plan.stamps.get(file):
@@ -1262,16 +1305,43 @@ def _first_writer(conn: Any, key: str, positions: array[int], frags_of: dict[byt
     return (found[1], found[0]) if found else (key, -1)
 
 
-def write_new_store(dir_fd: int, folder: str, name: str, plan: Plan, old: Any, old_meta: dict[str, str] | None) -> bool:
+def _write_or_patch(fd: int, path: str, name: str, dir_fd: int, plan: Plan, old: Any, old_meta: dict[str, str] | None) -> None:
+    """The new store at ``path`` (open as ``fd``): the previous one copied and patched when
+    ``patch_store`` can, else written whole."""
+    import shutil
+    import sqlite3
+
+    patched = False
+    if old is not None and old_meta is not None:
+        most = max(8, len(plan.stamps) // 20)
+        try:
+            src = os.open(name, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0), dir_fd=dir_fd)
+            try:
+                with os.fdopen(src, "rb", closefd=False) as fin, os.fdopen(fd, "wb", closefd=False) as fout:
+                    shutil.copyfileobj(fin, fout, 1 << 20)
+            finally:
+                os.close(src)
+            patched = patch_store(path, plan, old_meta, old, most)
+        except (OSError, sqlite3.Error):
+            patched = False
+        if not patched:
+            os.ftruncate(fd, 0)
+    if not patched:
+        write_store(path, plan, old)
+
+
+def write_new_store(
+    dir_fd: int, folder: str, name: str, plan: Plan | None, old: Any, old_meta: dict[str, str] | None, write: Any = None
+) -> bool:
     """Write the store to a new file in the (checked) cache folder and rename it over
     ``name``: readers that have the old file open keep reading the old file. After an edit
     of a few claim files, the new file starts as a copy of the previous store, brought up
     to date (``patch_store``); otherwise it is written whole, with the fragments of the
     unchanged files taken from the previous store. Anything in the way that is not a
     regular file is removed first (the folder is the user's own). False when it cannot
-    be written (the run then goes on without a cache)."""
+    be written (the run then goes on without a cache). ``write`` (path -> None), when
+    given, writes the new file instead (a build in a stream: see ``stream.py``)."""
     import secrets
-    import shutil
     import sqlite3
     import stat
 
@@ -1284,23 +1354,10 @@ def write_new_store(dir_fd: int, folder: str, name: str, plan: Plan, old: Any, o
     try:
         proc = f"/proc/self/fd/{dir_fd}"
         path = f"{proc}/{temp}" if os.path.exists(proc) else os.path.join(folder, temp)
-        patched = False
-        if old is not None and old_meta is not None:
-            most = max(8, len(plan.stamps) // 20)
-            try:
-                src = os.open(name, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0), dir_fd=dir_fd)
-                try:
-                    with os.fdopen(src, "rb", closefd=False) as fin, os.fdopen(fd, "wb", closefd=False) as fout:
-                        shutil.copyfileobj(fin, fout, 1 << 20)
-                finally:
-                    os.close(src)
-                patched = patch_store(path, plan, old_meta, old, most)
-            except (OSError, sqlite3.Error):
-                patched = False
-            if not patched:
-                os.ftruncate(fd, 0)
-        if not patched:
-            write_store(path, plan, old)
+        if write is not None:
+            write(path)
+        elif plan is not None:
+            _write_or_patch(fd, path, name, dir_fd, plan, old, old_meta)
         # no fsync: a file cut short by a crash fails its size check and is rebuilt
         with contextlib.suppress(FileNotFoundError):
             st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
