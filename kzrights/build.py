@@ -437,17 +437,15 @@ class IndexBuilder(Postings):
     def partials(forms: Sequence[Sequence[Any]]) -> dict[str, list[int]]:
         """Runs of two or more words inside a longer name ("Democratic Choice" in "Democratic
         Choice of Kazakhstan"), by folded key -> positions in ``forms``."""
-        partials: dict[str, list[int]] = {}
+        partials: dict[str, dict[int, None]] = {}  # (a dict for its order: a run may be in thousands of names)
         for fi, f in enumerate(forms):
             words = f[2].split()
             for i in range(len(words)):
                 for j in range(i + 2, len(words) + 1):
                     if (i, j) == (0, len(words)) or len(content_words(words[i:j])) < 2:
                         continue
-                    entry = partials.setdefault(" ".join(words[i:j]), [])
-                    if fi not in entry:
-                        entry.append(fi)
-        return partials
+                    partials.setdefault(" ".join(words[i:j]), {})[fi] = None
+        return {k: list(v) for k, v in partials.items()}
 
     def concept_groups(self) -> list[list[list[Any]]]:
         """For each concept, its claims grouped by the term they hold it by; a claim tagged
@@ -793,11 +791,14 @@ class FilePart(NamedTuple):
 
 def _file_part_bytes(item: tuple[int, int, int, list[Any] | None]) -> bytes:
     """``_file_part`` as ``marshal`` bytes, as a worker sends it back."""
-    part = _file_part(item)
+    return part_bytes(_file_part(item))
+
+
+def part_bytes(part: FilePart) -> bytes:
     return marshal.dumps((part.idx, part.frags, part.rows, part.postings.dump()))
 
 
-def _file_part_loads(blob: bytes) -> FilePart:
+def file_part_loads(blob: bytes) -> FilePart:
     idx, frags, rows, postings = marshal.loads(blob)
     return FilePart(idx, frags, rows, Postings.load(postings))
 
@@ -824,13 +825,17 @@ def compiled_part(idx: int, claims: Sequence[Any], frags: list[Any], positions: 
 
 
 def _positions(claims: Sequence[Sequence[Any]]) -> tuple[array[int], dict[int, int]]:
+    return positions(array("H", [min(len(c[CLAIM_TEXT]), MAX_LENGTH) for c in claims]), [c[CLAIM_ID] for c in claims])
+
+
+def positions(lengths: Sequence[int], ids: Sequence[str]) -> tuple[array[int], dict[int, int]]:
     """Each claim's position, by (length, id): the shortest claim first; and for each
-    length, the next number free."""
-    order = sorted(range(len(claims)), key=lambda i: (min(len(claims[i][CLAIM_TEXT]), MAX_LENGTH), claims[i][CLAIM_ID]))
-    pos_of = array("I", bytes(4 * len(claims)))
+    length, the next number free (``lengths``: each claim's, at most ``MAX_LENGTH``)."""
+    order = sorted(range(len(ids)), key=lambda i: (lengths[i], ids[i]))
+    pos_of = array("I", bytes(4 * len(ids)))
     alloc: dict[int, int] = {}
     for i in order:
-        length = min(len(claims[i][CLAIM_TEXT]), MAX_LENGTH)
+        length = lengths[i]
         seq = alloc.get(length, 0)
         alloc[length] = seq + 1
         pos_of[i] = (length << LENGTH_SHIFT) | seq
@@ -885,7 +890,7 @@ def _write_claims(conn: Any, plan: Plan, b: IndexBuilder, old: Any) -> None:
         (todo if frags is None else kept).append((idx, i, j, frags))
     parallel.WORK = (claims, plan.terms, b.roles, b.matcher, pos_of)
     try:
-        parts = map(_file_part_loads, parallel.in_parallel(_file_part_bytes, todo, sum(j - i for _, i, j, _ in todo)))
+        parts = map(file_part_loads, parallel.in_parallel(_file_part_bytes, todo, sum(j - i for _, i, j, _ in todo)))
         take_parts(conn, itertools.chain(map(_file_part, kept), parts), [f for f, _, _ in files], keys, b)
     finally:
         parallel.WORK = None

@@ -495,12 +495,22 @@ def _rebuild(
 ) -> Store:
     """Read and check the fact files (the unchanged ones from the per-file cache), compile
     them and write the store; the store written, opened (or the data in memory)."""
-    from .build import Plan, compile_records, digest_of, write_new_store
-    from .store import SQL_FORMAT, DictStore, SqliteStore, digest, open_sqlite
+    from .build import Plan, compile_records, write_new_store
+    from .store import DictStore, SqliteStore, open_sqlite
 
     units_name = _cache_name(root, "files")
     units_key = f"{__version__}:{CACHE_FORMAT}:{_schema_stamp(root)}"
     units = _read_cache(dir_fd, units_name, units_key) if use_cache else None
+    if dir_fd is not None and fingerprint and not listing_problems:
+        from . import stream
+
+        if stream.wanted(root, files):
+            singles, meta = _store_meta(root, files, units_key, fingerprint)
+            if stream.rebuild(root, files, dir_fd, str(cache_dir()), name, meta, singles, units or {}):
+                opened = open_sqlite(dir_fd, str(cache_dir()), name, warn, MAX_STORE_FILE)
+                if opened is not None:
+                    return SqliteStore(opened[0], name, str(root), opened[1], _rebuilder(explicit))
+            # a problem in the files (or no room for the spool): read them the ordinary way
     known = units or {}
     known.update(_parse_ahead(root, files, known))
     del units  # (what was parsed stays in memory only as long as a reference holds it)
@@ -514,10 +524,7 @@ def _rebuild(
     terms, vocabulary = [c["index_terms"] for c in raw["claims"]], raw.get("vocabulary", [])
     del raw  # the records hold what is needed from here
     if dir_fd is not None and fingerprint:
-        # the single files (entities, topics, vocabulary ...) and schemas: an edit of one of
-        # them touches every claim, and the store is written whole
-        singles = digest_of([units_key, *(f"{f}:{_stamp(os.stat(f))}" for f in files if f.parent == root)])
-        meta = {"format": SQL_FORMAT, "version": __version__, "fingerprint": digest(fingerprint)}
+        singles, meta = _store_meta(root, files, units_key, fingerprint)
         plan = Plan(records, terms, vocabulary, stamps, singles, meta)
         if write_new_store(dir_fd, str(cache_dir()), name, plan, *(old or (None, None))):
             opened = open_sqlite(dir_fd, str(cache_dir()), name, warn, MAX_STORE_FILE)
@@ -527,6 +534,17 @@ def _rebuild(
     data = in_memory(records, terms, vocabulary)
     data["root"] = str(root)
     return DictStore(data)
+
+
+def _store_meta(root: Path, files: list[Path], units_key: str, fingerprint: str) -> tuple[str, dict[str, Any]]:
+    """What a store records of what it was built from: a digest of the single files'
+    (entities, topics, vocabulary ...) and schemas' stamps (an edit of one of them touches
+    every claim, and the store is written whole), and its meta."""
+    from .build import digest_of
+    from .store import SQL_FORMAT, digest
+
+    singles = digest_of([units_key, *(f"{f}:{_stamp(os.stat(f))}" for f in files if f.parent == root)])
+    return singles, {"format": SQL_FORMAT, "version": __version__, "fingerprint": digest(fingerprint)}
 
 
 def load_compiled(explicit: str | os.PathLike[str] | None = None, use_cache: bool = True) -> dict[str, Any]:

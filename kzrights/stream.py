@@ -1,0 +1,334 @@
+"""The store of a large fact base, built in a stream: a claim file at a time, never the
+whole fact base in memory.
+
+A rebuild of a fact base of ``STREAM_FROM`` claims or more comes here (``load._rebuild``).
+The single files (sources, people, topics, vocabulary ...) are read and checked as usual;
+the claim files then go through two passes, on every core (``parallel.in_parallel``):
+
+1. Each claim file is parsed, checked against its schema and against the single files
+   (its report and section, its notes, every person, organisation, place and topic it
+   names), compiled to records and fragments (``build.fragment``), and spooled to a
+   temporary file in the cache folder, unlinked as soon as it is made. The main process
+   keeps only each claim's id, length and links.
+2. With every id known (ids unique, links checked both ways, positions given in order of
+   (length, id)), each file's records are read back from the spool, given their links
+   and indexed, in workers; the main process writes them and merges their postings.
+
+What is written is the store ``build.write_store`` writes from the same files. Any problem
+in the files stops the stream (``Stop``), and the rebuild is then done the ordinary way,
+which reports every problem as usual: a fact base with problems is the exception, and its
+report must be the same however large it is.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import marshal
+import os
+import secrets
+from array import array
+from bisect import bisect_right
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from . import parallel
+from .build import (
+    MAX_LENGTH,
+    IndexBuilder,
+    Matcher,
+    StoreWriter,
+    _insert,
+    compile_claim,
+    compile_singles,
+    compiled_part,
+    digest_of,
+    file_part_loads,
+    fragment,
+    fragment_basis,
+    fragment_key,
+    part_bytes,
+    positions,
+    related,
+    roles,
+    take_parts,
+    write_index,
+)
+from .errors import FactBaseError
+from .store import CLAIM_RELATED
+
+STREAM_FROM = 20_000  # claims, estimated from the claim files' size, from which a rebuild streams
+CLAIM_BYTES = 400  # about what a claim takes in a claim file
+
+
+class Stop(Exception):
+    """A problem in the fact files: the ordinary rebuild takes over, to report it."""
+
+
+def wanted(root: Path, files: Sequence[Path]) -> bool:
+    """Whether the claim files among ``files`` are many claims' worth."""
+    size = 0
+    for f in files:
+        if f.parent != root:
+            try:
+                size += os.stat(f).st_size
+            except OSError:
+                return False
+    return size // CLAIM_BYTES >= STREAM_FROM
+
+
+class _Context(NamedTuple):
+    """What a first-pass worker checks and compiles a claim file with."""
+
+    root: Path
+    schema: dict[str, Any]
+    reports: dict[str, tuple[set[str], set[int]]]  # report id -> (its sections, its note numbers)
+    entities: dict[str, dict[str, Any]]  # kind -> id -> record, as ``checks.check_claim`` takes them
+    roles: dict[str, str]
+    matcher: Matcher
+
+
+class _File(NamedTuple):
+    """A claim file of the first pass, as the main process keeps it."""
+
+    path: str  # in the fact base
+    stamp: str
+    report: str
+    start: int  # its first claim's number in the fact base
+    offset: int  # its records' place in the spool
+    size: int
+
+
+def rebuild(
+    root: Path, files: Sequence[Path], dir_fd: int, folder: str, name: str, meta: dict[str, Any], singles: str, units: Any
+) -> bool:
+    """Write the store of the fact base at ``root`` (its files: ``files``) to ``name`` in the
+    cache folder, in a stream. False, with nothing written, when the files have a problem
+    (or the spool cannot be made): the caller then rebuilds the ordinary way. ``units``:
+    the single files read before (the per-file cache); ``singles`` and ``meta``: what the
+    store records of them."""
+    from .build import write_new_store
+    from .load import _load_schemas, read_fact_base
+
+    schemas, problems = _load_schemas(root)
+    if problems:
+        return False
+    try:
+        raw = read_fact_base(root, [f for f in files if f.parent == root], units, [])
+    except FactBaseError:
+        return False
+    records = compile_singles(raw)
+    matcher = Matcher.build(records["topics"], raw.get("vocabulary", []))
+    reports = {r["id"]: (set(r["sections"]), {n["n"] for n in r.get("notes") or []}) for r in raw["reports"]}
+    context = _Context(root, schemas["claims"], reports, raw["entities"], roles(records["entities"]), matcher)
+    del raw
+    spool = _spool(dir_fd)
+    if spool is None:
+        return False
+    try:
+        first = _first_pass(context, [f for f in files if f.parent != root], spool)
+        if first is None:
+            return False
+        try:
+            related_of = _related(first)
+        except Stop:
+            return False
+
+        def write(path: str) -> None:
+            _write(path, first, spool, related_of, records, context, {**meta, "singles": singles})
+
+        return write_new_store(dir_fd, folder, name, None, None, None, write)
+    finally:
+        os.close(spool)
+
+
+def _spool(dir_fd: int) -> int | None:
+    """A new temporary file in the cache folder, open for reading and writing, its name
+    already unlinked: nothing is left behind, whatever happens."""
+    temp = f".spool-{secrets.token_hex(8)}.tmp"
+    flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(temp, flags, 0o600, dir_fd=dir_fd)
+    except OSError:
+        return None
+    with contextlib.suppress(OSError):
+        os.unlink(temp, dir_fd=dir_fd)
+    return fd
+
+
+class _First(NamedTuple):
+    """What the first pass keeps: each claim file, each claim's id and length, the links."""
+
+    files: list[_File]
+    ids: dict[str, int]  # claim id -> its number in the fact base
+    id_list: list[str]
+    lengths: array[int]
+    links: list[tuple[int, list[Any]]]  # (claim number, its links as written)
+
+
+def _first_pass(context: _Context, claim_files: list[Path], spool: int) -> _First | None:
+    """Every claim file parsed, checked, compiled and spooled (see the module's docstring);
+    None at the first problem."""
+    first = _First([], {}, [], array("H"), [])
+    at = 0
+    parallel.WORK = context
+    try:
+        weight = sum(_size(f) for f in claim_files) // CLAIM_BYTES
+        for got in parallel.in_parallel(_first_file, claim_files, weight):
+            if not got:
+                return None
+            path, stamp, report, ids, lengths, links, blob = marshal.loads(got)
+            if not ids:  # a file with no claims has no place among them
+                continue
+            start = len(first.id_list)
+            for k, claim_id in enumerate(ids):
+                if first.ids.setdefault(claim_id, start + k) != start + k:
+                    return None  # a claim id given twice
+            first.id_list.extend(ids)
+            first.lengths.extend(min(n, MAX_LENGTH) for n in lengths)
+            first.links.extend((start + i, given) for i, given in links)
+            _write_all(spool, blob, at)
+            first.files.append(_File(path, stamp, report, start, at, len(blob)))
+            at += len(blob)
+    finally:
+        parallel.WORK = None
+    return first
+
+
+def _size(f: Path) -> int:
+    try:
+        return os.stat(f).st_size
+    except OSError:
+        return 0
+
+
+def _first_file(f: Path) -> bytes:
+    """One claim file through the first pass (in a worker): its path, stamp, report, claim
+    ids, text lengths, links as written, and its records and fragments as bytes for the
+    spool; empty bytes when it has any problem."""
+    from .checks import Read, check_claim
+    from .load import _parse_fact_file
+
+    context: _Context = parallel.WORK
+    problems: list[Any] = []
+    read = Read(context.root, {}, [], set(), problems)
+    units: dict[str, Any] = {}
+    try:
+        got = _parse_fact_file(read, f, "claims", context.schema, units)
+    except FactBaseError:
+        return b""
+    if got is None or problems:
+        return b""
+    doc, data = got.doc, got.doc.data
+    report = context.reports.get(data["report"])
+    if report is None or data["section"] not in report[0]:
+        return b""
+    path = f.relative_to(context.root).as_posix()
+    refused: dict[str, set[str]] = {k: set() for k in context.entities}
+    records = []
+    for i, c in enumerate(data["claims"]):
+        check_claim(read, doc, ("claims", i), c, context.entities, refused, report[1])
+        where = {"report": data["report"], "section": data["section"], "file": path, "line": got.lines[i]}
+        records.append(compile_claim({**c, **where}, []))
+    if problems:
+        return b""
+    frags = [fragment(r, None, context.roles, context.matcher) for r in records]
+    links = [(i, c["related"]) for i, c in enumerate(data["claims"]) if c.get("related")]
+    ids, lengths = [r[0] for r in records], [len(r[1]) for r in records]
+    return marshal.dumps((path, units[path][0], data["report"], ids, lengths, links, marshal.dumps((records, frags))))
+
+
+def _write_all(fd: int, blob: bytes, at: int) -> None:
+    view = memoryview(blob)
+    while view:
+        n = os.pwrite(fd, view, at)
+        view, at = view[n:], at + n
+
+
+def _read_all(fd: int, size: int, at: int) -> bytes:
+    chunks = []
+    while size > 0:
+        chunk = os.pread(fd, size, at)
+        if not chunk:
+            raise OSError(5, "the spool was cut short")
+        chunks.append(chunk)
+        size, at = size - len(chunk), at + len(chunk)
+    return b"".join(chunks)
+
+
+class _ReportOf:
+    """A claim id -> its report, from the first pass (``build.related`` looks links up here)."""
+
+    def __init__(self, first: _First):
+        self.ids = first.ids
+        self.starts = [f.start for f in first.files]
+        self.files = first.files
+
+    def __getitem__(self, claim_id: str) -> str:
+        return self.files[bisect_right(self.starts, self.ids[claim_id]) - 1].report
+
+
+def _related(first: _First) -> dict[int, list[list[Any]]]:
+    """Each linked claim's links, both ways, as ``checks.check_links`` gives them (by claim
+    number); ``Stop`` on a link to no claim or to itself, or written twice differently."""
+    links: dict[int, dict[str, dict[str, Any]]] = {}
+    for n, given_links in first.links:
+        claim_id = first.id_list[n]
+        mine = links.setdefault(n, {})
+        for given in given_links:
+            link = {"id": given} if isinstance(given, str) else dict(given)
+            target = first.ids.get(link["id"])
+            if target is None or target == n:
+                raise Stop
+            link.setdefault("kind", "same-event")
+            theirs = links.setdefault(target, {})
+            previous = theirs.get(claim_id)
+            if previous and (previous["kind"], previous.get("note")) != (link["kind"], link.get("note")):
+                raise Stop
+            mine[link["id"]] = link
+            theirs.setdefault(claim_id, {**link, "id": claim_id})
+    report_of = _ReportOf(first)
+    return {n: related(sorted(held.values(), key=lambda ln: ln["id"]), report_of) for n, held in links.items() if held}
+
+
+def _write(
+    path: str,
+    first: _First,
+    spool: int,
+    related_of: dict[int, list[list[Any]]],
+    records: dict[str, Any],
+    context: _Context,
+    meta: dict[str, Any],
+) -> None:
+    """The second pass: the store written to ``path``."""
+    pos_of, alloc = positions(first.lengths, first.id_list)
+    n = len(first.id_list)
+    first.ids.clear()  # (what the first pass kept that the second does not need)
+    first.links.clear()
+    w = StoreWriter(path)
+    b = IndexBuilder(records["entities"], records["topics"], context.matcher)
+    basis = fragment_basis(b.roles, context.matcher)
+    ends = [f.start for f in first.files[1:]] + [n]
+    spans = [(f.offset, f.size, f.start, end) for f, end in zip(first.files, ends, strict=True)]
+    parallel.WORK = (spool, spans, pos_of, related_of, context.matcher)
+    try:
+        parts = map(file_part_loads, parallel.in_parallel(_second_file, range(len(spans)), n))
+        paths = [f.path for f in first.files]
+        take_parts(w.conn, parts, paths, [fragment_key(f.stamp, basis) for f in first.files], b)
+    finally:
+        parallel.WORK = None
+    _insert(w.conn, "INSERT INTO alloc VALUES (?,?)", alloc.items())
+    write_index(w, b, records, {**meta, "claims": n, "files": digest_of([f.path for f in first.files])})
+
+
+def _second_file(idx: int) -> bytes:
+    """Claim file ``idx`` read back from the spool, given its links and indexed (in a
+    worker), as ``build.part_bytes``."""
+    spool, spans, pos_of, related_of, matcher = parallel.WORK
+    offset, size, start, end = spans[idx]
+    claims, frags = marshal.loads(_read_all(spool, size, offset))
+    for k, c in enumerate(claims):
+        links = related_of.get(start + k)
+        if links:
+            c[CLAIM_RELATED] = links
+    return part_bytes(compiled_part(idx, claims, frags, pos_of[start:end], matcher))

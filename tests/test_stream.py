@@ -1,0 +1,135 @@
+"""A large fact base's store is built in a stream (``stream.py``): the same store, the same
+problems reported, nothing left behind."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kzrights import load, stream
+from kzrights.factbase import FactBase
+from kzrights.store import SqliteStore, loads
+
+from .conftest import MINI, ROOT
+from .test_store import edit
+
+MARSHALLED = {("claims", 11), ("records", 2), ("entities", 1), ("files", 3), ("blobs", 1)}  # (table, column)
+
+
+def everything(path: Path) -> dict[str, list[str]]:
+    """Every row of every table, ``marshal`` blobs decoded (the bytes of equal values may
+    differ in how they share objects); packed positions compared as they are."""
+    c = sqlite3.connect(path)
+    out = {}
+    for (table,) in c.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall():
+        rows = c.execute(f"SELECT * FROM {table}")
+        out[table] = sorted(repr([loads(v) if (table, i) in MARSHALLED else v for i, v in enumerate(r)]) for r in rows)
+    c.close()
+    return out
+
+
+def build_both(facts: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
+    """The store of ``facts`` written whole and in a stream, each in a cache folder of its own."""
+    paths = []
+    for mode, threshold in (("whole", 10**12), ("stream", 0)):
+        monkeypatch.setattr(stream, "STREAM_FROM", threshold)
+        cache = tmp_path / mode
+        monkeypatch.setenv("KZRIGHTS_CACHE_DIR", str(cache))
+        fb = FactBase.load(facts, use_cache=False)
+        assert isinstance(fb.store, SqliteStore)
+        paths.append(cache / load.store_name(load.find_facts_dir(facts)))
+    return paths[0], paths[1]
+
+
+@pytest.mark.parametrize("facts", [ROOT / "facts", MINI], ids=["real", "mini"])
+def test_a_store_built_in_a_stream_is_the_store_built_whole(facts: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    streamed = []
+    real = stream.rebuild
+    monkeypatch.setattr(stream, "rebuild", lambda *a, **k: streamed.append(real(*a, **k)) or streamed[-1])
+    whole, streamed_path = build_both(facts, tmp_path, monkeypatch)
+    assert streamed == [True]
+    a, b = everything(whole), everything(streamed_path)
+    assert sorted(a) == sorted(b)
+    for table in a:  # (table by table: a failure shows the table, not the whole store)
+        assert a[table] == b[table], table
+
+
+PROBLEMS = [
+    # a claim id given in two files
+    ("claims/rep-b/civil-society.yaml", "  - id: b-cs-02-mamay-detained\n", "  - id: a-pol-01-dvk-banned\n"),
+    # a person no one knows
+    ("claims/rep-b/civil-society.yaml", "people: [zhanbolat-mamay]", "people: [nobody-known, zhanbolat-mamay]"),
+    # a link to a claim that does not exist
+    (
+        "claims/rep-a/politics.yaml",
+        '    date: "2018-03"\n',
+        '    date: "2018-03"\n    related:\n      - id: no-such-claim\n        kind: complements\n',
+    ),
+    # a section the report does not have
+    ("claims/rep-a/politics.yaml", "section: Politics", "section: Nowhere at all"),
+    # not YAML
+    ("claims/rep-a/media-freedom.yaml", "claims:", "claims: [\n"),
+]
+
+
+@pytest.mark.parametrize("problem", PROBLEMS, ids=["duplicate-id", "unknown-person", "dangling-link", "section", "yaml"])
+def test_a_problem_stops_the_stream_and_is_reported_as_a_whole_build_reports_it(
+    problem: tuple[str, str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run: Any
+) -> None:
+    facts = tmp_path / "facts"
+    shutil.copytree(MINI, facts)
+    rel, old, new = problem
+    if old not in (facts / rel).read_text(encoding="utf-8"):
+        pytest.fail(f"the fixture no longer has {old!r} in {rel}")
+    edit(facts, rel, old, new)
+    tried = []
+    real = stream.rebuild
+    monkeypatch.setattr(stream, "rebuild", lambda *a, **k: tried.append(real(*a, **k)) or tried[-1])
+    results = {}
+    for mode, threshold in (("whole", 10**12), ("stream", 0)):
+        monkeypatch.setattr(stream, "STREAM_FROM", threshold)
+        cache = tmp_path / f"cache-{mode}"
+        got = run("validate", "--facts", str(facts), env={"KZRIGHTS_CACHE_DIR": str(cache)})
+        results[mode] = (got.exit_code, got.stderr)
+        assert not [n for n in os.listdir(cache) if "spool" in n], "a spool was left behind"
+    assert tried == [False]  # the stream met the problem and gave way
+    assert results["whole"][0] == 2, results
+    assert results["stream"] == results["whole"]
+
+
+def test_the_spool_is_gone_once_the_store_is_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(stream, "STREAM_FROM", 0)
+    opened = []
+    real = stream._spool
+
+    def spy(dir_fd: int) -> int | None:
+        fd = real(dir_fd)
+        opened.append(fd)
+        assert fd is not None and os.fstat(fd).st_nlink == 0  # unlinked from the start
+        return fd
+
+    monkeypatch.setattr(stream, "_spool", spy)
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("KZRIGHTS_CACHE_DIR", str(cache))
+    FactBase.load(MINI, use_cache=False)
+    assert len(opened) == 1
+    with pytest.raises(OSError):
+        os.fstat(opened[0])  # closed
+    assert sorted(n for n in os.listdir(cache) if not n.endswith(".cache")) == [load.store_name(MINI)]
+
+
+def test_wanted_counts_the_claim_files_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "claims").mkdir()
+    big = tmp_path / "people.yaml"
+    big.write_bytes(b"#" * 4000)
+    small = tmp_path / "claims" / "a.yaml"
+    small.write_bytes(b"#" * 400)
+    monkeypatch.setattr(stream, "STREAM_FROM", 2)
+    assert not stream.wanted(tmp_path, [big, small])
+    small.write_bytes(b"#" * 800)
+    assert stream.wanted(tmp_path, [big, small])
