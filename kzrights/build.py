@@ -278,6 +278,9 @@ class Matcher:
         return None
 
 
+Counts = dict[str, int]
+
+
 class Postings:
     """The claims of each word, lay term, stem, tag and concept term, added claim by claim.
     A rebuild fills one a file in each worker and merges them here (``merge``)."""
@@ -333,16 +336,6 @@ class Postings:
         held = [{k: v.tobytes() for k, v in h.items()} for h in self.held]
         return marshal.dumps((tables, held, self.surface, self.first, self.capital, self.lower))
 
-    @classmethod
-    def load(cls, blob: bytes) -> Postings:
-        tables, held, surface, first, capital, lower = marshal.loads(blob)
-        out = cls(len(held))
-        for name, table in zip(cls._TABLES, tables, strict=True):
-            setattr(out, name, {k: array("I", v) for k, v in table.items()})
-        out.held = [{k: array("I", v) for k, v in h.items()} for h in held]
-        out.surface, out.first, out.capital, out.lower = surface, first, capital, lower
-        return out
-
     def merge(self, other: Postings) -> None:
         """Add ``other``'s claims (of other positions) to these."""
         for mine, theirs in (
@@ -358,11 +351,30 @@ class Postings:
                     mine[key] = ps
                 else:
                     got.extend(ps)
-        for key, order in other.first.items():
+        self._merge_words(other.surface, other.first, other.capital, other.lower)
+
+    def merge_dump(self, blob: bytes) -> None:
+        """``merge`` of postings as ``dump`` gave them, without making them postings first
+        (most of a file's words are words of earlier files: their bytes are appended)."""
+        tables, held, surface, first, capital, lower = marshal.loads(blob)
+        for mine, theirs in (*zip(self._tables(), tables, strict=True), *zip(self.held, held, strict=True)):
+            for key, raw in theirs.items():
+                got = mine.get(key)
+                if got is None:
+                    mine[key] = array("I", raw)
+                else:
+                    got.frombytes(raw)
+        self._merge_words(surface, first, capital, lower)
+
+    def _tables(self) -> list[dict[str, array[int]]]:
+        return [getattr(self, name) for name in self._TABLES]
+
+    def _merge_words(self, surface: dict[str, str], first: dict[str, int], capital: Counts, lower: Counts) -> None:
+        for key, order in first.items():
             if order < self.first.get(key, order + 1):
                 self.first[key] = order
-                self.surface[key] = other.surface[key]
-        for mine_n, theirs_n in ((self.capital, other.capital), (self.lower, other.lower)):
+                self.surface[key] = surface[key]
+        for mine_n, theirs_n in ((self.capital, capital), (self.lower, lower)):
             for w, n in theirs_n.items():
                 mine_n[w] = mine_n.get(w, 0) + n
 
@@ -786,7 +798,7 @@ class FilePart(NamedTuple):
     idx: int
     frags: bytes
     rows: list[tuple[Any, ...]]
-    postings: Postings
+    postings: Postings | bytes  # (bytes: as a worker sent them)
 
 
 def _file_part_bytes(item: tuple[int, int, int, list[Any] | None]) -> bytes:
@@ -795,12 +807,15 @@ def _file_part_bytes(item: tuple[int, int, int, list[Any] | None]) -> bytes:
 
 
 def part_bytes(part: FilePart) -> bytes:
-    return marshal.dumps((part.idx, part.frags, part.rows, part.postings.dump()))
+    """A file part as ``marshal`` bytes, as a worker sends it back."""
+    postings = part.postings if isinstance(part.postings, bytes) else part.postings.dump()
+    return marshal.dumps((part.idx, part.frags, part.rows, postings))
 
 
 def file_part_loads(blob: bytes) -> FilePart:
+    """A file part from ``part_bytes``, its postings left as bytes (``Postings.merge_dump``)."""
     idx, frags, rows, postings = marshal.loads(blob)
-    return FilePart(idx, frags, rows, Postings.load(postings))
+    return FilePart(idx, frags, rows, postings)
 
 
 def _file_part(item: tuple[int, int, int, list[Any] | None]) -> FilePart:
@@ -903,7 +918,10 @@ def take_parts(conn: Any, parts: Iterable[FilePart], paths: Sequence[str], keys:
     for part in parts:
         conn.execute("INSERT INTO files VALUES (?,?,?,?)", (_path_key(paths[part.idx]), part.idx, keys[part.idx], part.frags))
         conn.executemany(CLAIMS_INSERT, part.rows)
-        b.merge(part.postings)
+        if isinstance(part.postings, bytes):
+            b.merge_dump(part.postings)
+        else:
+            b.merge(part.postings)
 
 
 def _write_postings(conn: Any, b: IndexBuilder) -> None:

@@ -637,6 +637,44 @@ def _yaml_loader() -> Any:
     return _LOADER
 
 
+_STR, _SEQ, _MAP = (f"tag:yaml.org,2002:{t}" for t in ("str", "seq", "map"))
+
+
+def _construct(loader: Any, root: Any) -> Any:
+    """``loader.construct_document(root)``, several times faster on what fact files are made
+    of: the strings, lists and mappings of string keys are built here; every other node
+    (numbers, dates, booleans, nulls, tags, merge keys) is built by the loader, as before.
+    A mapping with a repeated key is left to the loader (it notes the repeat), and so is
+    the whole document when one is found, so that problems read as they always have."""
+    import yaml
+
+    scalar, sequence, mapping = yaml.ScalarNode, yaml.SequenceNode, yaml.MappingNode
+
+    class Repeated(Exception):
+        pass
+
+    def build(node: Any) -> Any:
+        cls, tag = node.__class__, node.tag
+        if cls is scalar:
+            if tag == _STR:
+                return node.value
+        elif cls is sequence:
+            if tag == _SEQ:
+                return [build(n) for n in node.value]
+        elif cls is mapping and tag == _MAP and all(k.__class__ is scalar and k.tag == _STR for k, _ in node.value):
+            out = {k.value: build(v) for k, v in node.value}
+            if len(out) != len(node.value):
+                raise Repeated
+            return out
+        return loader.construct_object(node, deep=True)
+
+    try:
+        return build(root)
+    except Repeated:
+        loader.constructed_objects.clear()
+        return loader.construct_document(root)
+
+
 def _reused_node(root: Any) -> Any:
     """The first node that appears twice in the tree (an anchor ``&a`` used again by an alias
     ``*a``), or None. Fact files write every value out: an alias can multiply a small file
@@ -768,7 +806,7 @@ def read_yaml(path: Path, display: str, raw: bytes | None = None) -> tuple[_Doc 
         if reused is not None:
             line = reused.start_mark.line + 1
             return None, [Problem(display, line, "malformed YAML: an anchor (&) used again by an alias (*); write the value out")]
-        data = loader.construct_document(node) if node is not None else None
+        data = _construct(loader, node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 0

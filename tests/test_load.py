@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,6 +13,8 @@ from kzrights import load
 from kzrights.errors import FactBaseError
 from kzrights.factbase import FactBase
 from kzrights.load import cache_dir, packaged_facts_dir
+
+from .conftest import MINI, ROOT
 
 POLITICS = Path("claims") / "rep-a" / "politics.yaml"
 
@@ -326,3 +329,43 @@ def test_the_per_file_cache_round_trips_entry_by_entry(tmp_path: Path, capsys: p
     finally:
         os.close(fd)
     assert "checksum does not match" in capsys.readouterr().err
+
+
+YAML_CASES = [
+    "a: 1\nb: [x, 2, 2.5, true, null, ~, '3']\nc: {d: 2020-01-02, e: !!str 7}\n",
+    "base: &b {x: 1}\nother:\n  <<: *b\n  y: 2\n",  # a merge key (the loader builds that mapping)
+    "a: 1\na: 2\nb: {c: 1, c: 3}\n",  # repeated keys, noted as before
+    "? [a, b]\n: 1\n",  # a list as a key: the loader refuses it
+    "1: one\n2.5: two\nnull: three\n",  # keys that are not strings
+    "- - - deep\n  - [1, {a: [b, {c: d}]}]\n",
+]
+
+
+@pytest.mark.parametrize("text", YAML_CASES)
+def test_the_fast_construction_builds_what_the_loader_builds(text: str) -> None:
+    import yaml
+
+    def by(construct: Any) -> tuple[Any, list[Any]]:
+        loader = load._yaml_loader()(text)
+        try:
+            node = loader.get_single_node()
+            return construct(loader, node), loader.duplicates
+        except yaml.YAMLError as exc:
+            return type(exc).__name__, loader.duplicates
+        finally:
+            loader.dispose()
+
+    assert by(load._construct) == by(lambda loader, node: loader.construct_document(node))
+
+
+def test_the_fast_construction_builds_every_fact_file_as_the_loader_does() -> None:
+    files = sorted((ROOT / "facts").rglob("*.yaml")) + sorted(MINI.rglob("*.yaml"))
+    assert len(files) > 30
+    for f in files:
+        text = f.read_text(encoding="utf-8")
+        fast, slow = load._yaml_loader()(text), load._yaml_loader()(text)
+        try:
+            assert load._construct(fast, fast.get_single_node()) == slow.construct_document(slow.get_single_node()), f
+        finally:
+            fast.dispose()
+            slow.dispose()
