@@ -30,13 +30,22 @@ def in_parallel(fn: Any, items: Iterable[Any], weight: int) -> Iterator[Any]:
     # at most two items a worker ahead of the caller: results the caller has not taken yet
     # wait in memory, and a caller slower than the workers would otherwise hold them all
     ahead = threading.Semaphore(2 * workers)
+    stopped = threading.Event()
 
     def fed() -> Iterator[Any]:
         for item in items:
             ahead.acquire()
+            if stopped.is_set():
+                return
             yield item
 
     with multiprocessing.get_context("fork").Pool(workers) as pool:
-        for result in pool.imap(fn, fed(), chunksize=1):
+        try:
+            for result in pool.imap(fn, fed(), chunksize=1):
+                ahead.release()
+                yield result
+        finally:
+            # a caller that stops early (a problem found, an error): the feeding thread,
+            # perhaps waiting for room, is let go, so that the pool can be shut down
+            stopped.set()
             ahead.release()
-            yield result

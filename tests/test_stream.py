@@ -77,10 +77,15 @@ PROBLEMS = [
 ]
 
 
+@pytest.mark.parametrize("cores", ["one", "every"])
 @pytest.mark.parametrize("problem", PROBLEMS, ids=["duplicate-id", "unknown-person", "dangling-link", "section", "yaml"])
 def test_a_problem_stops_the_stream_and_is_reported_as_a_whole_build_reports_it(
-    problem: tuple[str, str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run: Any
+    problem: tuple[str, str, str], cores: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run: Any
 ) -> None:
+    from kzrights import parallel
+
+    if cores == "every":  # (workers forked even for three files: a problem must not leave them waiting)
+        monkeypatch.setattr(parallel, "PARALLEL_FROM", 0)
     facts = tmp_path / "facts"
     shutil.copytree(MINI, facts)
     rel, old, new = problem
@@ -133,3 +138,32 @@ def test_wanted_counts_the_claim_files_only(tmp_path: Path, monkeypatch: pytest.
     assert not stream.wanted(tmp_path, [big, small])
     small.write_bytes(b"#" * 800)
     assert stream.wanted(tmp_path, [big, small])
+
+
+def _slow_square(n: int) -> int:
+    import time
+
+    time.sleep(0.01)
+    return n * n
+
+
+def test_a_caller_that_stops_taking_results_early_is_not_kept_waiting(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+    import time
+
+    from kzrights import parallel
+
+    monkeypatch.setattr(parallel, "PARALLEL_FROM", 0)
+    got: list[int] = []
+
+    def take_one_then_stop() -> None:
+        results = parallel.in_parallel(_slow_square, range(100), 100)
+        got.append(next(results))
+        time.sleep(1)  # the workers run ahead until the feeding thread waits for room
+        results.close()  # what a problem found (or an error) does to it
+
+    t = threading.Thread(target=take_one_then_stop, daemon=True)
+    t.start()
+    t.join(60)
+    assert not t.is_alive(), "the pool was never shut down"
+    assert got == [0]
