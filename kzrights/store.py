@@ -399,7 +399,7 @@ def as_store(data: Any) -> Store:
 # --------------------------------------------------------------------------- SQLite
 
 # The SQLite store's layout (see ``build.py``, which writes it). Bump with any change.
-SQL_FORMAT = 4
+SQL_FORMAT = 5
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PROBE = 4000  # strings counted per bigram to tell the rare ones (see ``SqliteStore._near``)
 META_KEYS = {"fingerprint", "format", "version", "claims"}  # the first written is the file's last bytes

@@ -369,3 +369,44 @@ def test_the_fast_construction_builds_every_fact_file_as_the_loader_does() -> No
         finally:
             fast.dispose()
             slow.dispose()
+
+
+def test_the_quick_schema_test_passes_nothing_the_interpreter_refuses() -> None:
+    """``schema._sound`` is a shortcut: on every record of the fact files, and on each of them
+    spoiled in many ways, it may say "sound" only where ``check`` finds nothing."""
+    import json
+    import random
+
+    import yaml
+
+    from kzrights import schema as sch
+
+    rng = random.Random(7)
+    spoilers = [None, "", " ", 0, -1, 2**64, 1.5, float("nan"), True, [], {}, [1, 1], ["a", "a"], {"x": 1}, "x" * 5000]
+
+    def spoiled(value: Any) -> Any:
+        if isinstance(value, dict) and value and rng.random() < 0.7:
+            key = rng.choice(sorted(value, key=str))
+            return {**value, key: spoiled(value[key])} if rng.random() < 0.8 else {k: v for k, v in value.items() if k != key}
+        if isinstance(value, list) and value and rng.random() < 0.7:
+            i = rng.randrange(len(value))
+            return [*value[:i], spoiled(value[i]), *value[i + 1 :]] if rng.random() < 0.8 else value + value[:1]
+        return rng.choice(spoilers)
+
+    checked = refused = 0
+    for kind in load.SCHEMAS:
+        schema = json.loads((ROOT / "facts" / "schema" / f"{kind}.schema.json").read_text(encoding="utf-8"))
+        files = [ROOT / "facts" / f"{kind}.yaml"] if kind != "claims" else sorted((ROOT / "facts" / "claims").rglob("*.yaml"))
+        for f in files:
+            if not f.is_file():
+                continue
+            data = yaml.safe_load(f.read_text(encoding="utf-8"))
+            assert sch.check(data, schema) == [] and sch._sound(schema)(data), f
+            for _ in range(60):
+                value = spoiled(data)
+                problems = sch.check(value, schema)
+                checked += 1
+                refused += bool(problems)
+                if problems:
+                    assert not sch._sound(schema)(value), (f, problems)
+    assert checked > 300 and refused > checked // 3
