@@ -941,10 +941,34 @@ def _write_postings(conn: Any, b: IndexBuilder) -> None:
     _insert(conn, "INSERT INTO tags VALUES (?,?,?)", ((t, len(v), _sealed(v)) for t, v in b.by_tag.items()))
     vocab = sorted(set(b.postings) | set(b.term_postings))
     _insert(conn, "INSERT INTO vocab VALUES (?)", ((w_,) for w_ in vocab))
-    _insert(conn, "INSERT INTO vgrams VALUES (?,?,?)", ((g, len(w_), w_) for w_ in vocab for g in bigrams(w_)))
+    _insert(conn, "INSERT INTO vgrams VALUES (?,?,?)", (row[:3] for row in _gram_rows(dict.fromkeys(vocab, 0))))
     b.postings.clear()
     b.term_postings.clear()
     b.stem_postings.clear()
+
+
+def _gram_rows(keys: dict[str, int]) -> Iterator[tuple[str, int, str, int]]:
+    """(bigram, length, key, value) for each bigram of each key, in that order: the order of
+    the bigram tables' keys, so that SQLite appends them (written in any other order, the
+    four million bigrams of 300,000 names landed all over a table larger than its cache)."""
+    by_gram: dict[str, list[tuple[int, str, int]]] = {}
+    for k in sorted(keys):
+        entry = (len(k), k, keys[k])
+        for g in bigrams(k):
+            got = by_gram.get(g)
+            if got is None:
+                by_gram[g] = [entry]
+            else:
+                got.append(entry)
+    for g in sorted(by_gram):
+        entries = by_gram.pop(g)
+        entries.sort(key=_length)  # (stable: each length's keys stay in order)
+        for n, k, v in entries:
+            yield g, n, k, v
+
+
+def _length(entry: tuple[int, str, int]) -> int:
+    return entry[0]
 
 
 def _write_forms(conn: Any, b: IndexBuilder) -> list[list[Any]]:
@@ -954,7 +978,7 @@ def _write_forms(conn: Any, b: IndexBuilder) -> list[list[Any]]:
     first: dict[str, int] = {}
     for fi, f in enumerate(forms):
         first.setdefault(f[2], fi)
-    _insert(conn, "INSERT INTO fgrams VALUES (?,?,?,?)", ((g, len(k), k, o) for k, o in first.items() for g in bigrams(k)))
+    _insert(conn, "INSERT INTO fgrams VALUES (?,?,?,?)", _gram_rows(first))
     _insert(conn, "INSERT INTO partials VALUES (?,?)", ((k, seal(pack(v))) for k, v in b.partials(forms).items()))
     return forms
 
