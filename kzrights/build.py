@@ -796,11 +796,10 @@ def _kept_fragments(old: Any, path: str, key: str, n: int) -> list[Any] | None:
 
 
 class FilePart(NamedTuple):
-    """One claim file compiled for the store: its fragments (sealed), its claims' rows and
-    their postings."""
+    """Claim files compiled for the store: each file's number and fragments (sealed), their
+    claims' rows and postings."""
 
-    idx: int
-    frags: bytes
+    files: list[tuple[int, bytes]]
     rows: list[tuple[Any, ...]]
     postings: Postings | bytes  # (bytes: as a worker sent them)
 
@@ -813,13 +812,13 @@ def _file_part_bytes(item: tuple[int, int, int, list[Any] | None]) -> bytes:
 def part_bytes(part: FilePart) -> bytes:
     """A file part as ``marshal`` bytes, as a worker sends it back."""
     postings = part.postings if isinstance(part.postings, bytes) else part.postings.dump()
-    return marshal.dumps((part.idx, part.frags, part.rows, postings))
+    return marshal.dumps((part.files, part.rows, postings))
 
 
 def file_part_loads(blob: bytes) -> FilePart:
     """A file part from ``part_bytes``, its postings left as bytes (``Postings.merge_dump``)."""
-    idx, frags, rows, postings = marshal.loads(blob)
-    return FilePart(idx, frags, rows, postings)
+    files, rows, postings = marshal.loads(blob)
+    return FilePart(files, rows, postings)
 
 
 def _file_part(item: tuple[int, int, int, list[Any] | None]) -> FilePart:
@@ -832,15 +831,20 @@ def _file_part(item: tuple[int, int, int, list[Any] | None]) -> FilePart:
     return compiled_part(idx, claims[i:j], frags, pos_of[i:j], matcher)
 
 
-def compiled_part(idx: int, claims: Sequence[Any], frags: list[Any], positions: Sequence[int], matcher: Matcher) -> FilePart:
-    """Claim file ``idx`` for the store, from its claims, their fragments and positions."""
-    part = Postings(len(matcher.ids))
-    rows = []
+def compiled_part(
+    idx: int, claims: Sequence[Any], frags: list[Any], positions: Sequence[int], matcher: Matcher, into: FilePart | None = None
+) -> FilePart:
+    """Claim file ``idx`` for the store, from its claims, their fragments and positions
+    (added to ``into``, files compiled before it, when given)."""
+    part = into or FilePart([], [], Postings(len(matcher.ids)))
+    postings, rows = part.postings, part.rows
+    assert isinstance(postings, Postings)
     for k, c in enumerate(claims):
         order = (idx << FILE_SHIFT) | k
-        part.add_claim(positions[k], c, frags[k], order, matcher.terms)
+        postings.add_claim(positions[k], c, frags[k], order, matcher.terms)
         rows.append(_claim_row(positions[k], order, c, frags[k]))
-    return FilePart(idx, seal(marshal.dumps(frags)), rows, part)
+    part.files.append((idx, seal(marshal.dumps(frags))))
+    return part
 
 
 def _positions(claims: Sequence[Sequence[Any]]) -> tuple[array[int], dict[int, int]]:
@@ -920,7 +924,8 @@ def take_parts(conn: Any, parts: Iterable[FilePart], paths: Sequence[str], keys:
     """Compiled claim files, a file at a time, into the claims and files tables and ``b``'s
     postings (``paths``, ``keys``: each file's path and fragment key)."""
     for part in parts:
-        conn.execute("INSERT INTO files VALUES (?,?,?,?)", (_path_key(paths[part.idx]), part.idx, keys[part.idx], part.frags))
+        for idx, frags in part.files:
+            conn.execute("INSERT INTO files VALUES (?,?,?,?)", (_path_key(paths[idx]), idx, keys[idx], frags))
         conn.executemany(CLAIMS_INSERT, part.rows)
         if isinstance(part.postings, bytes):
             b.merge_dump(part.postings)

@@ -312,7 +312,7 @@ def _write(
     spans = [(f.offset, f.size, f.start, end) for f, end in zip(first.files, ends, strict=True)]
     parallel.WORK = (spool, spans, pos_of, related_of, context.matcher)
     try:
-        parts = map(file_part_loads, parallel.in_parallel(_second_file, range(len(spans)), n))
+        parts = map(file_part_loads, parallel.in_parallel(_second_files, _groups(spans), n))
         paths = [f.path for f in first.files]
         take_parts(w.conn, parts, paths, [fragment_key(f.stamp, basis) for f in first.files], b)
     finally:
@@ -321,14 +321,34 @@ def _write(
     write_index(w, b, records, {**meta, "claims": n, "files": digest_of([f.path for f in first.files])})
 
 
-def _second_file(idx: int) -> bytes:
-    """Claim file ``idx`` read back from the spool, given its links and indexed (in a
+GROUP = 4000  # claims a second-pass worker indexes at a time: the fewer parts, the less merging
+
+
+def _groups(spans: list[tuple[int, int, int, int]]) -> list[range]:
+    """The claim files in runs of some ``GROUP`` claims."""
+    out, first, claims = [], 0, 0
+    for idx, (_, _, start, end) in enumerate(spans):
+        claims += end - start
+        if claims >= GROUP:
+            out.append(range(first, idx + 1))
+            first, claims = idx + 1, 0
+    if first < len(spans):
+        out.append(range(first, len(spans)))
+    return out
+
+
+def _second_files(files: range) -> bytes:
+    """Claim files read back from the spool, given their links and indexed together (in a
     worker), as ``build.part_bytes``."""
     spool, spans, pos_of, related_of, matcher = parallel.WORK
-    offset, size, start, end = spans[idx]
-    claims, frags = marshal.loads(_read_all(spool, size, offset))
-    for k, c in enumerate(claims):
-        links = related_of.get(start + k)
-        if links:
-            c[CLAIM_RELATED] = links
-    return part_bytes(compiled_part(idx, claims, frags, pos_of[start:end], matcher))
+    part = None
+    for idx in files:
+        offset, size, start, end = spans[idx]
+        claims, frags = marshal.loads(_read_all(spool, size, offset))
+        for k, c in enumerate(claims):
+            links = related_of.get(start + k)
+            if links:
+                c[CLAIM_RELATED] = links
+        part = compiled_part(idx, claims, frags, pos_of[start:end], matcher, part)
+    assert part is not None
+    return part_bytes(part)
