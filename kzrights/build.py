@@ -881,11 +881,12 @@ def write_store(path: str, plan: Plan, old: Any = None) -> None:
     write_index(w, b, records, meta)
 
 
-def write_index(w: StoreWriter, b: IndexBuilder, records: dict[str, Any], meta: dict[str, Any]) -> None:
+def write_index(w: StoreWriter, b: IndexBuilder, records: dict[str, Any], meta: dict[str, Any], forms: Any = None) -> None:
     """The claims written: the rest of the store (postings, names, concepts, records), its
-    indexes and its meta; the store finished."""
+    indexes and its meta; the store finished. ``forms``: the names' tables' forms, when
+    they are written already (``_write_forms``)."""
     _write_postings(w.conn, b)
-    forms = _write_forms(w.conn, b)
+    forms = _write_forms(w.conn, b) if forms is None else forms
     _write_words(w.conn, b, forms)
     _write_concepts(w.conn, b)
     _write_records(w.conn, records, b.matcher)
@@ -1046,10 +1047,12 @@ class StoreWriter:
     """A new store file, written in one transaction with no journal: a file that is not
     finished is never renamed into place (see ``write_new_store``)."""
 
-    def __init__(self, path: str, create: bool = True):
+    def __init__(self, path: str, create: bool = True, any_thread: bool = False):
         import sqlite3
 
-        self.conn = sqlite3.connect(path, isolation_level=None)
+        # (``any_thread``: a thread of the writer's own writes part of the store, never at
+        # the same time as another)
+        self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=not any_thread)
         conn = self.conn
         for pragma in ("journal_mode = OFF", "synchronous = OFF", "locking_mode = EXCLUSIVE", "cache_size = -8192"):
             conn.execute(f"PRAGMA {pragma}")

@@ -39,6 +39,7 @@ from .build import (
     Matcher,
     StoreWriter,
     _insert,
+    _write_forms,
     compile_claim,
     compile_singles,
     compiled_part,
@@ -61,8 +62,9 @@ STREAM_FROM = 20_000  # claims, estimated from the claim files' size, from which
 CLAIM_BYTES = 400  # about what a claim takes in a claim file
 
 
-class Stop(Exception):
-    """A problem in the fact files: the ordinary rebuild takes over, to report it."""
+class Stop(OSError):
+    """A problem in the fact files: the ordinary rebuild takes over, to report it (an
+    ``OSError``: ``build.write_new_store`` then removes what it began to write)."""
 
 
 def wanted(root: Path, files: Sequence[Path]) -> bool:
@@ -126,16 +128,10 @@ def rebuild(
     if spool is None:
         return False
     try:
-        first = _first_pass(context, [f for f in files if f.parent != root], spool)
-        if first is None:
-            return False
-        try:
-            related_of = _related(first)
-        except Stop:
-            return False
 
         def write(path: str) -> None:
-            _write(path, first, spool, related_of, records, context, {**meta, "singles": singles})
+            claim_files = [f for f in files if f.parent != root]
+            _write(path, claim_files, spool, records, context, {**meta, "singles": singles})
 
         return write_new_store(dir_fd, folder, name, None, None, None, write)
     finally:
@@ -279,12 +275,12 @@ def _related(first: _First) -> dict[int, list[list[Any]]]:
             link = {"id": given} if isinstance(given, str) else dict(given)
             target = first.ids.get(link["id"])
             if target is None or target == n:
-                raise Stop
+                raise Stop("a link to no claim")
             link.setdefault("kind", "same-event")
             theirs = links.setdefault(target, {})
             previous = theirs.get(claim_id)
             if previous and (previous["kind"], previous.get("note")) != (link["kind"], link.get("note")):
-                raise Stop
+                raise Stop("a link written twice differently")
             mine[link["id"]] = link
             theirs.setdefault(claim_id, {**link, "id": claim_id})
     report_of = _ReportOf(first)
@@ -292,21 +288,38 @@ def _related(first: _First) -> dict[int, list[list[Any]]]:
 
 
 def _write(
-    path: str,
-    first: _First,
-    spool: int,
-    related_of: dict[int, list[list[Any]]],
-    records: dict[str, Any],
-    context: _Context,
-    meta: dict[str, Any],
+    path: str, claim_files: list[Path], spool: int, records: dict[str, Any], context: _Context, meta: dict[str, Any]
 ) -> None:
-    """The second pass: the store written to ``path``."""
+    """Both passes: the store written to ``path``; ``Stop`` at a problem in the files. The
+    names' tables, which need only the single files, are written by a thread of their own
+    during the first pass (the main process has little to do then)."""
+    import threading
+
+    w = StoreWriter(path, any_thread=True)
+    b = IndexBuilder(records["entities"], records["topics"], context.matcher)
+    names: list[Any] = []
+
+    def write_names() -> None:
+        try:
+            names.append(_write_forms(w.conn, b))
+        except BaseException as exc:  # (raised again below, in this thread)
+            names.append(exc)
+
+    thread = threading.Thread(target=write_names, daemon=True)
+    thread.start()
+    try:
+        first = _first_pass(context, claim_files, spool)
+    finally:
+        thread.join()
+    if isinstance(names[0], BaseException):
+        raise names[0]
+    if first is None:
+        raise Stop("a problem in the claim files")
+    related_of = _related(first)
     pos_of, alloc = positions(first.lengths, first.id_list)
     n = len(first.id_list)
     first.ids.clear()  # (what the first pass kept that the second does not need)
     first.links.clear()
-    w = StoreWriter(path)
-    b = IndexBuilder(records["entities"], records["topics"], context.matcher)
     basis = fragment_basis(b.roles, context.matcher)
     ends = [f.start for f in first.files[1:]] + [n]
     spans = [(f.offset, f.size, f.start, end) for f, end in zip(first.files, ends, strict=True)]
@@ -318,7 +331,7 @@ def _write(
     finally:
         parallel.WORK = None
     _insert(w.conn, "INSERT INTO alloc VALUES (?,?)", alloc.items())
-    write_index(w, b, records, {**meta, "claims": n, "files": digest_of([f.path for f in first.files])})
+    write_index(w, b, records, {**meta, "claims": n, "files": digest_of([f.path for f in first.files])}, names[0])
 
 
 GROUP = 4000  # claims a second-pass worker indexes at a time: the fewer parts, the less merging
