@@ -956,25 +956,19 @@ def _write_postings(conn: Any, b: IndexBuilder) -> None:
 def _gram_rows(keys: dict[str, int]) -> Iterator[tuple[str, int, str, int]]:
     """(bigram, length, key, value) for each bigram of each key, in that order: the order of
     the bigram tables' keys, so that SQLite appends them (written in any other order, the
-    four million bigrams of 300,000 names landed all over a table larger than its cache)."""
-    by_gram: dict[str, list[tuple[int, str, int]]] = {}
-    for k in sorted(keys):
-        entry = (len(k), k, keys[k])
+    four million bigrams of 300,000 names landed all over a table larger than its cache).
+    Each bigram's keys are held as numbers in a packed array, not as rows."""
+    ordered = sorted(keys)
+    lengths = array("H", [min(len(k), 65535) for k in ordered])
+    by_gram: dict[str, array[int]] = {}
+    for i, k in enumerate(ordered):
         for g in bigrams(k):
-            got = by_gram.get(g)
-            if got is None:
-                by_gram[g] = [entry]
-            else:
-                got.append(entry)
+            _append(by_gram, g, i)
     for g in sorted(by_gram):
-        entries = by_gram.pop(g)
-        entries.sort(key=_length)  # (stable: each length's keys stay in order)
-        for n, k, v in entries:
-            yield g, n, k, v
-
-
-def _length(entry: tuple[int, str, int]) -> int:
-    return entry[0]
+        # (a stable sort by length: each length's keys stay in order)
+        for i in sorted(by_gram.pop(g), key=lengths.__getitem__):
+            k = ordered[i]
+            yield g, len(k), k, keys[k]
 
 
 def _write_forms(conn: Any, b: IndexBuilder) -> list[list[Any]]:
