@@ -832,10 +832,17 @@ def _file_part(item: tuple[int, int, int, list[Any] | None]) -> FilePart:
 
 
 def compiled_part(
-    idx: int, claims: Sequence[Any], frags: list[Any], positions: Sequence[int], matcher: Matcher, into: FilePart | None = None
+    idx: int,
+    claims: Sequence[Any],
+    frags: list[Any],
+    positions: Sequence[int],
+    matcher: Matcher,
+    into: FilePart | None = None,
+    sealed: bytes | None = None,
 ) -> FilePart:
     """Claim file ``idx`` for the store, from its claims, their fragments and positions
-    (added to ``into``, files compiled before it, when given)."""
+    (added to ``into``, files compiled before it, when given; ``sealed``: the fragments as
+    the files table keeps them, when made already)."""
     part = into or FilePart([], [], Postings(len(matcher.ids)))
     postings, rows = part.postings, part.rows
     assert isinstance(postings, Postings)
@@ -843,7 +850,7 @@ def compiled_part(
         order = (idx << FILE_SHIFT) | k
         postings.add_claim(positions[k], c, frags[k], order, matcher.terms)
         rows.append(_claim_row(positions[k], order, c, frags[k]))
-    part.files.append((idx, seal(marshal.dumps(frags))))
+    part.files.append((idx, sealed or seal(marshal.dumps(frags))))
     return part
 
 

@@ -11,6 +11,7 @@ cache imports this module; a query never does.
 from __future__ import annotations
 
 import re
+from collections.abc import Container, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
@@ -231,12 +232,12 @@ def check_claim(
     doc: Doc,
     path: tuple[Any, ...],
     c: dict[str, Any],
-    entities: dict[str, dict[str, dict[str, Any]]],
+    entities: Mapping[str, Container[str]],
     refused: dict[str, set[str]],
     notes: set[int],
 ) -> None:
-    """One claim: a real date, every person, organisation, place and topic it names known,
-    every note number one its report has."""
+    """One claim: a real date, every person, organisation, place and topic it names known
+    (``entities``: each kind's ids), every note number one its report has."""
     date = c.get("date")
     why = date_problem(date) if date is not None else None
     if why:

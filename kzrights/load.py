@@ -601,11 +601,27 @@ def _yaml_loader() -> Any:
         from yaml.constructor import ConstructorError
 
         base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        implicit = base.yaml_implicit_resolvers
+        anywhere = implicit.get(None, [])
+        by_first = {first: [*resolvers, *anywhere] for first, resolvers in implicit.items() if first is not None}
+        scalar = yaml.ScalarNode
 
         class Loader(base):  # type: ignore[misc, valid-type]
             def __init__(self, stream: Any) -> None:
                 super().__init__(stream)
                 self.duplicates: list[tuple[int, str]] = []
+
+            def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+                """PyYAML's, for a scalar without its list concatenation on every call (it is
+                called for every scalar of a file): a scalar's tag is that of the first
+                implicit resolver for its first character that matches, else a string's."""
+                if kind is not scalar or self.yaml_path_resolvers:
+                    return super().resolve(kind, value, implicit)
+                if implicit[0]:
+                    for tag, regexp in by_first.get(value[:1], anywhere):
+                        if regexp.match(value):
+                            return tag
+                return self.DEFAULT_SCALAR_TAG
 
             def construct_object(self, node: Any, deep: bool = False) -> Any:
                 try:
@@ -960,6 +976,9 @@ def _parse_fact_file(read: Any, f: Path, kind: str, schema: dict[str, Any], new_
     # (a claim's search terms are the index's to derive, file by file: see build.fragment)
     lines = [doc.line(("claims", i)) for i in range(len(doc.data["claims"]))] if kind == "claims" else []
     new_units[f.relative_to(read.root).as_posix()] = [_stamp(st), doc.data, None, lines]
+    # the node tree goes (several times the data: 300 MB for the people of 1,000,000 claims);
+    # a problem found later, across files, has the file parsed again for its line
+    doc.node = None
     return FactFile(doc, frozenset(), None, lines)
 
 

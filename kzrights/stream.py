@@ -26,6 +26,7 @@ import contextlib
 import marshal
 import os
 import secrets
+import sys
 from array import array
 from bisect import bisect_right
 from collections.abc import Sequence
@@ -56,7 +57,7 @@ from .build import (
     write_index,
 )
 from .errors import FactBaseError
-from .store import CLAIM_RELATED
+from .store import CLAIM_RELATED, loads, seal
 
 STREAM_FROM = 20_000  # claims, estimated from the claim files' size, from which a rebuild streams
 CLAIM_BYTES = 400  # about what a claim takes in a claim file
@@ -85,7 +86,7 @@ class _Context(NamedTuple):
     root: Path
     schema: dict[str, Any]
     reports: dict[str, tuple[set[str], set[int]]]  # report id -> (its sections, its note numbers)
-    entities: dict[str, dict[str, Any]]  # kind -> id -> record, as ``checks.check_claim`` takes them
+    entities: dict[str, dict[str, None]]  # kind -> its ids, as ``checks.check_claim`` looks them up
     roles: dict[str, str]
     matcher: Matcher
 
@@ -122,7 +123,8 @@ def rebuild(
     records = compile_singles(raw)
     matcher = Matcher.build(records["topics"], raw.get("vocabulary", []))
     reports = {r["id"]: (set(r["sections"]), {n["n"] for n in r.get("notes") or []}) for r in raw["reports"]}
-    context = _Context(root, schemas["claims"], reports, raw["entities"], roles(records["entities"]), matcher)
+    ids = {kind: dict.fromkeys(table) for kind, table in raw["entities"].items()}  # (what check_claim looks up)
+    context = _Context(root, schemas["claims"], reports, ids, roles(records["entities"]), matcher)
     del raw
     spool = _spool(dir_fd)
     if spool is None:
@@ -231,7 +233,8 @@ def _first_file(f: Path) -> bytes:
     frags = [fragment(r, None, context.roles, context.matcher) for r in records]
     links = [(i, c["related"]) for i, c in enumerate(data["claims"]) if c.get("related")]
     ids, lengths = [r[0] for r in records], [len(r[1]) for r in records]
-    return marshal.dumps((path, units[path][0], data["report"], ids, lengths, links, marshal.dumps((records, frags))))
+    spooled = marshal.dumps((records, seal(marshal.dumps(frags))))  # (the fragments as the files table keeps them)
+    return marshal.dumps((path, units[path][0], data["report"], ids, lengths, links, spooled))
 
 
 def _write_all(fd: int, blob: bytes, at: int) -> None:
@@ -306,11 +309,16 @@ def _write(
             names.append(exc)
 
     thread = threading.Thread(target=write_names, daemon=True)
+    # the main thread takes the workers' results as they come: with Python's usual 5 ms
+    # between switches, waiting on the names' thread for each, it held the workers up
+    switches = sys.getswitchinterval()
+    sys.setswitchinterval(0.0005)
     thread.start()
     try:
         first = _first_pass(context, claim_files, spool)
     finally:
         thread.join()
+        sys.setswitchinterval(switches)
     if isinstance(names[0], BaseException):
         raise names[0]
     if first is None:
@@ -357,11 +365,11 @@ def _second_files(files: range) -> bytes:
     part = None
     for idx in files:
         offset, size, start, end = spans[idx]
-        claims, frags = marshal.loads(_read_all(spool, size, offset))
+        claims, sealed = marshal.loads(_read_all(spool, size, offset))
         for k, c in enumerate(claims):
             links = related_of.get(start + k)
             if links:
                 c[CLAIM_RELATED] = links
-        part = compiled_part(idx, claims, frags, pos_of[start:end], matcher, part)
+        part = compiled_part(idx, claims, loads(sealed), pos_of[start:end], matcher, part, sealed)
     assert part is not None
     return part_bytes(part)

@@ -338,6 +338,8 @@ YAML_CASES = [
     "? [a, b]\n: 1\n",  # a list as a key: the loader refuses it
     "1: one\n2.5: two\nnull: three\n",  # keys that are not strings
     "- - - deep\n  - [1, {a: [b, {c: d}]}]\n",
+    # every kind of implicit scalar (the loader's own resolver must tag them as PyYAML does)
+    "[1, ~, '', , yes, Off, NULL, 2020-01-02, .5, -1, 0x1F, 1_000, 1:30, .inf, '1', \"x\", =]\n",
 ]
 
 
@@ -356,16 +358,27 @@ def test_the_fast_construction_builds_what_the_loader_builds(text: str) -> None:
             loader.dispose()
 
     assert by(load._construct) == by(lambda loader, node: loader.construct_document(node))
+    try:
+        plain = yaml.load(text, Loader=yaml.CSafeLoader)  # PyYAML's own loader, resolver and all
+    except yaml.YAMLError:
+        return
+    data, duplicates = by(load._construct)
+    if not duplicates:
+        assert data == plain
 
 
 def test_the_fast_construction_builds_every_fact_file_as_the_loader_does() -> None:
+    import yaml
+
     files = sorted((ROOT / "facts").rglob("*.yaml")) + sorted(MINI.rglob("*.yaml"))
     assert len(files) > 30
     for f in files:
         text = f.read_text(encoding="utf-8")
         fast, slow = load._yaml_loader()(text), load._yaml_loader()(text)
         try:
-            assert load._construct(fast, fast.get_single_node()) == slow.construct_document(slow.get_single_node()), f
+            data = load._construct(fast, fast.get_single_node())
+            assert data == slow.construct_document(slow.get_single_node()), f
+            assert data == yaml.load(text, Loader=yaml.CSafeLoader), f
         finally:
             fast.dispose()
             slow.dispose()
