@@ -26,7 +26,6 @@ import contextlib
 import marshal
 import os
 import secrets
-import sys
 from array import array
 from bisect import bisect_right
 from collections.abc import Sequence
@@ -309,16 +308,11 @@ def _write(
             names.append(exc)
 
     thread = threading.Thread(target=write_names, daemon=True)
-    # the main thread takes the workers' results as they come: with Python's usual 5 ms
-    # between switches, waiting on the names' thread for each, it held the workers up
-    switches = sys.getswitchinterval()
-    sys.setswitchinterval(0.0005)
     thread.start()
     try:
         first = _first_pass(context, claim_files, spool)
     finally:
         thread.join()
-        sys.setswitchinterval(switches)
     if isinstance(names[0], BaseException):
         raise names[0]
     if first is None:
