@@ -947,10 +947,10 @@ def _write_postings(conn: Any, b: IndexBuilder) -> None:
     _insert(
         conn,
         "INSERT INTO postings VALUES (?,?,?,?)",
-        ((k, b.surface.get(k, k), b.first.get(k, -1), _sealed(v)) for k, v in b.postings.items()),
+        ((k, b.surface.get(k, k), b.first.get(k, -1), v) for k, v in _sealed_all(b.postings)),
     )
-    _insert(conn, "INSERT INTO terms VALUES (?,?)", ((k, _sealed(v)) for k, v in b.term_postings.items()))
-    _insert(conn, "INSERT INTO stems VALUES (?,?)", ((k, _sealed(v)) for k, v in b.stem_postings.items()))
+    _insert(conn, "INSERT INTO terms VALUES (?,?)", _sealed_all(b.term_postings))
+    _insert(conn, "INSERT INTO stems VALUES (?,?)", _sealed_all(b.stem_postings))
     _insert(conn, "INSERT INTO tags VALUES (?,?,?)", ((t, len(v), _sealed(v)) for t, v in b.by_tag.items()))
     vocab = sorted(set(b.postings) | set(b.term_postings))
     _insert(conn, "INSERT INTO vocab VALUES (?)", ((w_,) for w_ in vocab))
@@ -976,6 +976,25 @@ def _gram_rows(keys: dict[str, int]) -> Iterator[tuple[str, int, str, int]]:
         for i in sorted(by_gram.pop(g), key=lengths.__getitem__):
             k = ordered[i]
             yield g, len(k), k, keys[k]
+
+
+def _sealed_all(table: dict[str, array[int]]) -> Iterator[tuple[str, bytes]]:
+    """Each key of ``table`` with its claims sorted and sealed, as the store keeps them, in
+    order of key; sorted on every core when there are many (a worker forked now reads the
+    table it inherits, and sends back a run of keys' blobs)."""
+    keys = sorted(table)
+    runs = [keys[i : i + 2000] for i in range(0, len(keys), 2000)]
+    parallel.WORK = table
+    try:
+        for got in parallel.in_parallel(_sealed_run, runs, sum(map(len, table.values())) // 50):
+            yield from marshal.loads(got)
+    finally:
+        parallel.WORK = None
+
+
+def _sealed_run(keys: list[str]) -> bytes:
+    table = parallel.WORK
+    return marshal.dumps([(k, _sealed(table[k])) for k in keys])
 
 
 def _write_forms(conn: Any, b: IndexBuilder) -> list[list[Any]]:
