@@ -285,11 +285,10 @@ def validate(facts: FactsOpt = None) -> None:
     """
     with _errors():
         fb = _load(facts, use_cache=False)
-        s = queries.stats(fb)
-        n = s.entities
+        n = queries.entity_counts(fb)
         _write(
-            f"ok: {s.claims} claims, {n['person']} people, {n['organization']} organisations, {n['place']} places, "
-            f"{s.topics} topics, {len(fb.reports)} reports, {sum(s.links.values())} links ({fb.root})\n"
+            f"ok: {fb.store.n} claims, {n['person']} people, {n['organization']} organisations, {n['place']} places, "
+            f"{len(fb.topics)} topics, {len(fb.reports)} reports, {fb.store.link_ends() // 2} links ({fb.root})\n"
         )
 
 

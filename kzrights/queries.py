@@ -204,6 +204,11 @@ def scores(fb: FactBase) -> Scores:
     return Scores(list(fb.ratings))
 
 
+def entity_counts(fb: FactBase) -> dict[str, int]:
+    """People, organisations and places, by kind."""
+    return {k: sum(1 for e in fb.entities.values() if e.kind == k) for k in ENTITY_KINDS}
+
+
 def stats(fb: FactBase) -> Stats:
     """Claims per report and section, entities, topics, links, curators' notes."""
     from .results import SectionStats, Stats
@@ -227,7 +232,7 @@ def stats(fb: FactBase) -> Stats:
         claims=len(claims),
         by_report=fb.report_counts(),
         sections=sections,
-        entities={k: sum(1 for e in fb.entities.values() if e.kind == k) for k in ENTITY_KINDS},
+        entities=entity_counts(fb),
         topics=len(fb.topics),
         links={k: n // 2 for k, n in sorted(link_ends.items())},  # each link is on both its claims
         cross_report_links=sum(1 for c in claims for ln in c.related if ln.report != c.report) // 2,

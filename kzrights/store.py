@@ -125,6 +125,11 @@ class Store:
     def report_counts(self) -> dict[str, int]:
         raise NotImplementedError
 
+    def link_ends(self) -> int:
+        """How many links the claims hold, each counted on both its claims (a pass over the
+        records that keeps none of them)."""
+        return sum(len(self.claim(p)[CLAIM_RELATED]) for p in self.positions())
+
     def tags(self) -> list[str]:
         """Every tag some claim carries."""
         raise NotImplementedError
@@ -568,6 +573,10 @@ class SqliteStore(Store):
     @_guarded
     def report_counts(self) -> dict[str, int]:
         return dict(self._conn.execute("SELECT report, count(*) FROM claims GROUP BY report ORDER BY min(ord)").fetchall())
+
+    @_guarded
+    def link_ends(self) -> int:
+        return sum(len(loads(blob)[CLAIM_RELATED]) for (blob,) in self._conn.execute("SELECT record FROM claims"))
 
     @_guarded
     def tags(self) -> list[str]:

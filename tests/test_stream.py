@@ -167,3 +167,16 @@ def test_a_caller_that_stops_taking_results_early_is_not_kept_waiting(monkeypatc
     t.join(60)
     assert not t.is_alive(), "the pool was never shut down"
     assert got == [0]
+
+
+def test_validate_counts_links_as_stats_does_without_building_every_claim(tmp_path: Path) -> None:
+    from kzrights import queries
+    from kzrights.store import DictStore
+
+    fb = FactBase.load(ROOT / "facts")
+    in_memory = FactBase(DictStore(load.load_compiled(ROOT / "facts")))
+    for base in (fb, in_memory):
+        s = queries.stats(base)
+        assert base.store.link_ends() // 2 == sum(s.links.values()) > 100
+        assert queries.entity_counts(base) == s.entities
+        assert base.store.n == s.claims
