@@ -163,15 +163,18 @@ class _First(NamedTuple):
     links: list[tuple[int, list[Any]]]  # (claim number, its links as written)
 
 
-def _first_pass(context: _Context, claim_files: list[Path], spool: int) -> _First | None:
+def _first_pass(context: _Context, claim_files: list[Path], spool: int, then: Any = None) -> _First | None:
     """Every claim file parsed, checked, compiled and spooled (see the module's docstring);
-    None at the first problem."""
+    None at the first problem. ``then`` is called once the first file is back."""
     first = _First([], {}, [], array("H"), [])
     at = 0
     parallel.WORK = context
     try:
         weight = sum(_size(f) for f in claim_files) // CLAIM_BYTES
         for got in parallel.in_parallel(_first_file, claim_files, weight):
+            if then is not None:
+                then()
+                then = None
             if not got:
                 return None
             path, stamp, report, ids, lengths, links, blob = marshal.loads(got)
@@ -307,16 +310,19 @@ def _write(
         except BaseException as exc:  # (raised again below, in this thread)
             names.append(exc)
 
+    # (started once the first pass's workers are forked: no thread runs while they fork)
     thread = threading.Thread(target=write_names, daemon=True)
-    thread.start()
     try:
-        first = _first_pass(context, claim_files, spool)
+        first = _first_pass(context, claim_files, spool, then=thread.start)
     finally:
-        thread.join()
-    if isinstance(names[0], BaseException):
-        raise names[0]
+        if thread.ident is not None:
+            thread.join()
     if first is None:
         raise Stop("a problem in the claim files")
+    if not names:  # (no claim file at all)
+        write_names()
+    if isinstance(names[0], BaseException):
+        raise names[0]
     related_of = _related(first)
     pos_of, alloc = positions(first.lengths, first.id_list)
     n = len(first.id_list)
