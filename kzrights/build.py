@@ -1409,6 +1409,19 @@ def _write_or_patch(fd: int, path: str, name: str, dir_fd: int, plan: Plan, old:
         write_store(path, plan, old)
 
 
+def new_temp_file(dir_fd: int, name: str) -> tuple[int, str] | None:
+    """A new file of this user's alone in the (checked) cache folder, open for reading and
+    writing, never through a link, and its name; None when it cannot be made."""
+    import secrets
+
+    temp = f".{name}.{secrets.token_hex(6)}.tmp"
+    flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        return os.open(temp, flags, 0o600, dir_fd=dir_fd), temp
+    except OSError:
+        return None
+
+
 def write_new_store(
     dir_fd: int, folder: str, name: str, plan: Plan | None, old: Any, old_meta: dict[str, str] | None, write: Any = None
 ) -> bool:
@@ -1420,16 +1433,13 @@ def write_new_store(
     regular file is removed first (the folder is the user's own). False when it cannot
     be written (the run then goes on without a cache). ``write`` (path -> None), when
     given, writes the new file instead (a build in a stream: see ``stream.py``)."""
-    import secrets
     import sqlite3
     import stat
 
-    temp = f".{name}.{secrets.token_hex(6)}.tmp"
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
-    try:
-        fd = os.open(temp, flags, 0o600, dir_fd=dir_fd)
-    except OSError:
+    made = new_temp_file(dir_fd, name)
+    if made is None:
         return False
+    fd, temp = made
     try:
         proc = f"/proc/self/fd/{dir_fd}"
         path = f"{proc}/{temp}" if os.path.exists(proc) else os.path.join(folder, temp)

@@ -25,7 +25,6 @@ from __future__ import annotations
 import contextlib
 import marshal
 import os
-import secrets
 from array import array
 from bisect import bisect_right
 from collections.abc import Sequence
@@ -48,6 +47,7 @@ from .build import (
     fragment,
     fragment_basis,
     fragment_key,
+    new_temp_file,
     part_bytes,
     positions,
     related,
@@ -142,12 +142,10 @@ def rebuild(
 def _spool(dir_fd: int) -> int | None:
     """A new temporary file in the cache folder, open for reading and writing, its name
     already unlinked: nothing is left behind, whatever happens."""
-    temp = f".spool-{secrets.token_hex(8)}.tmp"
-    flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
-    try:
-        fd = os.open(temp, flags, 0o600, dir_fd=dir_fd)
-    except OSError:
+    made = new_temp_file(dir_fd, "spool")
+    if made is None:
         return None
+    fd, temp = made
     with contextlib.suppress(OSError):
         os.unlink(temp, dir_fd=dir_fd)
     return fd
