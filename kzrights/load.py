@@ -506,7 +506,7 @@ def _rebuild(
 
         if stream.wanted(root, files):
             singles, meta = _store_meta(root, files, units_key, fingerprint)
-            if stream.rebuild(root, files, dir_fd, str(cache_dir()), name, meta, singles, units or {}):
+            if stream.rebuild(root, files, dir_fd, str(cache_dir()), name, meta, singles, units or {}, old is not None):
                 opened = open_sqlite(dir_fd, str(cache_dir()), name, warn, MAX_STORE_FILE)
                 if opened is not None:
                     return SqliteStore(opened[0], name, str(root), opened[1], _rebuilder(explicit))

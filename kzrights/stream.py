@@ -88,6 +88,8 @@ class _Context(NamedTuple):
     entities: dict[str, dict[str, None]]  # kind -> its ids, as ``checks.check_claim`` looks them up
     roles: dict[str, str]
     matcher: Matcher
+    basis: str  # ``build.fragment_basis``: with a file's stamp, its fragments' key
+    old: int | None  # the previous store, open (its fragments of unchanged files serve again)
 
 
 class _File(NamedTuple):
@@ -102,13 +104,22 @@ class _File(NamedTuple):
 
 
 def rebuild(
-    root: Path, files: Sequence[Path], dir_fd: int, folder: str, name: str, meta: dict[str, Any], singles: str, units: Any
+    root: Path,
+    files: Sequence[Path],
+    dir_fd: int,
+    folder: str,
+    name: str,
+    meta: dict[str, Any],
+    singles: str,
+    units: Any,
+    edit: bool = False,
 ) -> bool:
     """Write the store of the fact base at ``root`` (its files: ``files``) to ``name`` in the
     cache folder, in a stream. False, with nothing written, when the files have a problem
     (or the spool cannot be made): the caller then rebuilds the ordinary way. ``units``:
     the single files read before (the per-file cache); ``singles`` and ``meta``: what the
-    store records of them."""
+    store records of them; ``edit``: the store there is a previous one, of this layout,
+    whose fragments of the files unchanged since serve again."""
     from .build import write_new_store
     from .load import _load_schemas, read_fact_base
 
@@ -123,10 +134,14 @@ def rebuild(
     matcher = Matcher.build(records["topics"], raw.get("vocabulary", []))
     reports = {r["id"]: (set(r["sections"]), {n["n"] for n in r.get("notes") or []}) for r in raw["reports"]}
     ids = {kind: dict.fromkeys(table) for kind, table in raw["entities"].items()}  # (what check_claim looks up)
-    context = _Context(root, schemas["claims"], reports, ids, roles(records["entities"]), matcher)
+    roles_of = roles(records["entities"])
+    old = _previous(dir_fd, name) if edit else None
+    context = _Context(root, schemas["claims"], reports, ids, roles_of, matcher, fragment_basis(roles_of, matcher), old)
     del raw
     spool = _spool(dir_fd)
     if spool is None:
+        if old is not None:
+            os.close(old)
         return False
     try:
 
@@ -137,6 +152,53 @@ def rebuild(
         return write_new_store(dir_fd, folder, name, None, None, None, write)
     finally:
         os.close(spool)
+        if old is not None:
+            os.close(old)
+        _forget_kept()
+
+
+def _previous(dir_fd: int, name: str) -> int | None:
+    """The previous store, opened as any cache file is (never through a link, a regular
+    file of this user's), for the first pass's workers to read fragments from; None where
+    a worker could not open it by its descriptor."""
+    from .cachefile import open_cache_file
+    from .load import MAX_STORE_FILE, warn
+
+    if not os.path.isdir("/proc/self/fd"):
+        return None
+    opened = open_cache_file(dir_fd, name, MAX_STORE_FILE, warn)
+    return opened[0] if opened else None
+
+
+_KEPT: Any = None  # a first-pass worker's connection to the previous store
+
+
+def _forget_kept() -> None:
+    """The connection ``_kept`` made here, if any, closed (workers end with theirs)."""
+    global _KEPT
+    if _KEPT is not None:
+        with contextlib.suppress(Exception):
+            _KEPT[1].close()
+        _KEPT = None
+
+
+def _kept(context: _Context, path: str, key: str, n: int) -> list[Any] | None:
+    """A claim file's fragments as the previous store kept them, if still good for ``key``
+    (read in a worker, through a connection of its own; anything amiss: None)."""
+    global _KEPT
+    if context.old is None:
+        return None
+    import sqlite3
+
+    from .build import _kept_fragments
+
+    try:
+        if _KEPT is None or _KEPT[0] != context.old:
+            uri = f"file:/proc/self/fd/{context.old}?mode=ro&immutable=1"
+            _KEPT = (context.old, sqlite3.connect(uri, uri=True, check_same_thread=False))
+    except sqlite3.Error:
+        return None
+    return _kept_fragments(_KEPT[1], path, key, n)
 
 
 def _spool(dir_fd: int) -> int | None:
@@ -230,11 +292,14 @@ def _first_file(f: Path) -> bytes:
         records.append(compile_claim({**c, **where}, []))
     if problems:
         return b""
-    frags = [fragment(r, None, context.roles, context.matcher) for r in records]
+    stamp = units[path][0]
+    frags = _kept(context, path, fragment_key(stamp, context.basis), len(records))
+    if frags is None:
+        frags = [fragment(r, None, context.roles, context.matcher) for r in records]
     links = [(i, c["related"]) for i, c in enumerate(data["claims"]) if c.get("related")]
     ids, lengths = [r[0] for r in records], [len(r[1]) for r in records]
     spooled = marshal.dumps((records, seal(marshal.dumps(frags))))  # (the fragments as the files table keeps them)
-    return marshal.dumps((path, units[path][0], data["report"], ids, lengths, links, spooled))
+    return marshal.dumps((path, stamp, data["report"], ids, lengths, links, spooled))
 
 
 def _write_all(fd: int, blob: bytes, at: int) -> None:

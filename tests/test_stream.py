@@ -180,3 +180,27 @@ def test_validate_counts_links_as_stats_does_without_building_every_claim(tmp_pa
         assert base.store.link_ends() // 2 == sum(s.links.values()) > 100
         assert queries.entity_counts(base) == s.entities
         assert base.store.n == s.claims
+
+
+def test_an_edit_reuses_the_fragments_of_the_files_it_did_not_touch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, _own_cache: Path
+) -> None:
+    facts = tmp_path / "facts"
+    shutil.copytree(MINI, facts)
+    monkeypatch.setattr(stream, "STREAM_FROM", 0)
+    FactBase.load(facts)
+    computed: list[str] = []
+    real = stream.fragment
+    monkeypatch.setattr(stream, "fragment", lambda c, *a: computed.append(c[0]) or real(c, *a))
+    edit(facts, "claims/rep-a/politics.yaml", "tried to found a party", "founded the Quokkaland party")
+    fb = FactBase.load(facts)
+    edited = [c.id for c in fb.all_claims() if c.file.endswith("rep-a/politics.yaml")]
+    assert sorted(computed) == sorted(edited)  # the other files' fragments came from the old store
+    assert fb.search("Quokkaland")
+    name = load.store_name(load.find_facts_dir(facts))
+    monkeypatch.setenv("KZRIGHTS_CACHE_DIR", str(tmp_path / "fresh"))
+    monkeypatch.setattr(stream, "STREAM_FROM", 10**12)
+    FactBase.load(facts, use_cache=False)
+    a, b = everything(_own_cache / name), everything(tmp_path / "fresh" / name)
+    for table in a:
+        assert a[table] == b[table], table
