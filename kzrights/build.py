@@ -278,9 +278,6 @@ class Matcher:
         return None
 
 
-Counts = dict[str, int]
-
-
 class Postings:
     """The claims of each word, lay term, stem, tag and concept term, added claim by claim.
     A rebuild fills one a file in each worker and merges them here (``merge``)."""
@@ -336,40 +333,19 @@ class Postings:
         held = [{k: v.tobytes() for k, v in h.items()} for h in self.held]
         return marshal.dumps((tables, held, self.surface, self.first, self.capital, self.lower))
 
-    def merge(self, other: Postings) -> None:
-        """Add ``other``'s claims (of other positions) to these."""
-        for mine, theirs in (
-            (self.postings, other.postings),
-            (self.term_postings, other.term_postings),
-            (self.stem_postings, other.stem_postings),
-            (self.by_tag, other.by_tag),
-            *zip(self.held, other.held, strict=True),
-        ):
-            for key, ps in theirs.items():
-                got = mine.get(key)
-                if got is None:
-                    mine[key] = ps
-                else:
-                    got.extend(ps)
-        self._merge_words(other.surface, other.first, other.capital, other.lower)
-
     def merge_dump(self, blob: bytes) -> None:
-        """``merge`` of postings as ``dump`` gave them, without making them postings first
-        (most of a file's words are words of earlier files: their bytes are appended)."""
+        """Add the claims (of other positions) of postings as ``dump`` gave them, without
+        making them postings first (most of a file's words are words of earlier files:
+        their bytes are appended)."""
         tables, held, surface, first, capital, lower = marshal.loads(blob)
-        for mine, theirs in (*zip(self._tables(), tables, strict=True), *zip(self.held, held, strict=True)):
+        mine_tables = [getattr(self, name) for name in self._TABLES]
+        for mine, theirs in (*zip(mine_tables, tables, strict=True), *zip(self.held, held, strict=True)):
             for key, raw in theirs.items():
                 got = mine.get(key)
                 if got is None:
                     mine[key] = array("I", raw)
                 else:
                     got.frombytes(raw)
-        self._merge_words(surface, first, capital, lower)
-
-    def _tables(self) -> list[dict[str, array[int]]]:
-        return [getattr(self, name) for name in self._TABLES]
-
-    def _merge_words(self, surface: dict[str, str], first: dict[str, int], capital: Counts, lower: Counts) -> None:
         for key, order in first.items():
             if order < self.first.get(key, order + 1):
                 self.first[key] = order
@@ -935,10 +911,7 @@ def take_parts(conn: Any, parts: Iterable[FilePart], paths: Sequence[str], keys:
         for idx, frags in part.files:
             conn.execute("INSERT INTO files VALUES (?,?,?,?)", (_path_key(paths[idx]), idx, keys[idx], frags))
         conn.executemany(CLAIMS_INSERT, part.rows)
-        if isinstance(part.postings, bytes):
-            b.merge_dump(part.postings)
-        else:
-            b.merge(part.postings)
+        b.merge_dump(part.postings if isinstance(part.postings, bytes) else part.postings.dump())
 
 
 def _write_postings(conn: Any, b: IndexBuilder) -> None:

@@ -69,14 +69,13 @@ class Stop(OSError):
 
 def wanted(root: Path, files: Sequence[Path]) -> bool:
     """Whether the claim files among ``files`` are many claims' worth."""
-    size = 0
-    for f in files:
-        if f.parent != root:
-            try:
-                size += os.stat(f).st_size
-            except OSError:
-                return False
-    return size // CLAIM_BYTES >= STREAM_FROM
+    return claims_in([f for f in files if f.parent != root]) >= STREAM_FROM
+
+
+def claims_in(claim_files: Sequence[Path]) -> int:
+    """About how many claims the claim files hold, by their size (an unreadable file is left
+    for reading to report)."""
+    return sum(_size(f) for f in claim_files) // CLAIM_BYTES
 
 
 class _Context(NamedTuple):
@@ -230,8 +229,7 @@ def _first_pass(context: _Context, claim_files: list[Path], spool: int, then: An
     at = 0
     parallel.WORK = context
     try:
-        weight = sum(_size(f) for f in claim_files) // CLAIM_BYTES
-        for got in parallel.in_parallel(_first_file, claim_files, weight):
+        for got in parallel.in_parallel(_first_file, claim_files, claims_in(claim_files)):
             if then is not None:
                 then()
                 then = None
