@@ -843,6 +843,19 @@ def read_yaml(path: Path, display: str, raw: bytes | None = None) -> tuple[_Doc 
     return _Doc(display, data, node), problems
 
 
+def _quick_claims(raw: bytes) -> tuple[Any, list[int]] | None:
+    """A claim file's data and claim lines read by ``quickyaml`` where it can, else None (a
+    file it cannot read, or one that is not plain UTF-8, is read by ``read_yaml``)."""
+    from .quickyaml import claim_file
+
+    if raw.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
+        return None
+    try:
+        return claim_file(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        return None
+
+
 SCHEMAS = ("claims", "people", "organizations", "places", "topics", "sources", "ratings", "vocabulary", "passages")
 
 
@@ -949,7 +962,13 @@ def _parse_fact_file(read: Any, f: Path, kind: str, schema: dict[str, Any], new_
     if raw is None or st is None:
         read.problems.extend([problem] if problem else [])
         return None
-    doc, probs = read_yaml(f, shown, raw)
+    quick = _quick_claims(raw) if kind == "claims" else None
+    doc: _Doc | None
+    probs: list[Problem] = []
+    if quick is not None:  # (the same data, lines found as PyYAML finds them: see quickyaml)
+        doc = _Doc(shown, quick[0], None)
+    else:
+        doc, probs = read_yaml(f, shown, raw)
     read.problems.extend(probs)
     if doc is None:
         return None
@@ -974,7 +993,10 @@ def _parse_fact_file(read: Any, f: Path, kind: str, schema: dict[str, Any], new_
     if found or probs:
         return FactFile(doc, refused)
     # (a claim's search terms are the index's to derive, file by file: see build.fragment)
-    lines = [doc.line(("claims", i)) for i in range(len(doc.data["claims"]))] if kind == "claims" else []
+    if quick is not None:
+        lines = quick[1]
+    else:
+        lines = [doc.line(("claims", i)) for i in range(len(doc.data["claims"]))] if kind == "claims" else []
     new_units[f.relative_to(read.root).as_posix()] = [_stamp(st), doc.data, None, lines]
     # the node tree goes (several times the data: 300 MB for the people of 1,000,000 claims);
     # a problem found later, across files, has the file parsed again for its line
