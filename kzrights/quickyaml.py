@@ -57,12 +57,12 @@ def claim_file(text: str) -> tuple[Any, list[int]] | None:
         return None
     if not isinstance(data, dict) or not isinstance(data.get("claims"), list):
         return None
-    strings: list[str] = []
+    zeros = _leading_zeros(text)
+    strings: list[str] | None = [] if zeros else None
     doubtful = _doubtful(data, strings)
     if doubtful is None or any(_unquoted(s, text) for s in doubtful):
         return None
-    zeros = _leading_zeros(text)
-    if zeros and zeros != _leading_zeros("\n".join(strings)):
+    if strings is not None and zeros != _leading_zeros("\n".join(strings)):
         return None  # (one is not inside a string: a number written with a leading zero)
     lines = _item_lines(text, len(data["claims"]))
     return None if lines is None else (data, lines)
@@ -83,35 +83,52 @@ def _leading_zeros(text: str) -> int:
     return n
 
 
-def _doubtful(value: Any, strings: list[str]) -> set[str] | None:
+def _doubtful(value: Any, strings: list[str] | None) -> set[str] | None:
     """The strings in ``value`` PyYAML would have read as another type had they been written
     plain (``2020-01-01``, ``yes``, ``1:20``: its own resolvers decide), where yaml-rs would
     have read them as strings too; None when ``value`` holds what PyYAML does not give the
     same: a float, a date, any other type, a key not a string, a string only of white space
-    (an empty block scalar: "" in PyYAML). Every string, key or value, goes to ``strings``."""
+    (an empty block scalar: "" in PyYAML). Every string, key or value, goes to ``strings``
+    (if given)."""
     by_first, anywhere = _resolvers()
     doubtful: set[str] = set()
     get = by_first.get
+    keep = strings.append if strings is not None else None
+    keys: set[str] = set()  # (keys repeat in every claim: each is looked at once)
     stack = [value]
     while stack:
         v = stack.pop()
         t = v.__class__
-        if t is str:
-            strings.append(v)
+        if t is dict:
+            for k, x in v.items():
+                if k not in keys:
+                    if k.__class__ is not str:
+                        return None
+                    keys.add(k)
+                    resolver = get(k[:1], anywhere)
+                    if resolver is not None and resolver.match(k) and _plain(k):
+                        doubtful.add(k)
+                t = x.__class__
+                if t is str:  # (the string of a value, looked at here: most strings are)
+                    if keep:
+                        keep(x)
+                    if x.isspace():
+                        return None
+                    resolver = get(x[:1], anywhere)
+                    if resolver is not None and resolver.match(x) and _plain(x):
+                        doubtful.add(x)
+                elif t is not int and t is not bool and x is not None:
+                    stack.append(x)
+            if keep:
+                keep("\n".join(v))
+        elif t is str:
+            if keep:
+                keep(v)
             if v.isspace():
                 return None
             resolver = get(v[:1], anywhere)
             if resolver is not None and resolver.match(v) and _plain(v):
                 doubtful.add(v)
-        elif t is dict:
-            for k in v:
-                if k.__class__ is not str:
-                    return None
-                strings.append(k)
-                resolver = get(k[:1], anywhere)
-                if resolver is not None and resolver.match(k) and _plain(k):
-                    doubtful.add(k)
-            stack.extend(v.values())
         elif t is list:
             stack.extend(v)
         elif t is not int and t is not bool and v is not None:
