@@ -665,7 +665,8 @@ CREATE TABLE tags (tag TEXT PRIMARY KEY, n INTEGER NOT NULL, pos BLOB NOT NULL) 
 CREATE TABLE vocab (w TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE TABLE vgrams (g TEXT, n INTEGER, w TEXT, PRIMARY KEY (g, n, w)) WITHOUT ROWID;
 CREATE TABLE forms (ord INTEGER PRIMARY KEY, tag TEXT, display TEXT, fold TEXT, via TEXT, norm TEXT);
-CREATE TABLE fgrams (g TEXT, n INTEGER, w TEXT, o INTEGER, PRIMARY KEY (g, n, w)) WITHOUT ROWID;
+CREATE TABLE fkeys (i INTEGER PRIMARY KEY, w TEXT NOT NULL);
+CREATE TABLE fgrams (g TEXT, n INTEGER, c INTEGER NOT NULL, ids BLOB NOT NULL, PRIMARY KEY (g, n)) WITHOUT ROWID;
 CREATE TABLE partials (key TEXT PRIMARY KEY, ords BLOB NOT NULL) WITHOUT ROWID;
 CREATE TABLE words (w TEXT PRIMARY KEY, kind INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE cased (w TEXT PRIMARY KEY, cap INTEGER NOT NULL, low INTEGER NOT NULL) WITHOUT ROWID;
@@ -976,6 +977,22 @@ def _gram_rows(keys: dict[str, int]) -> Iterator[tuple[str, int, str, int]]:
             yield g, len(k), k, keys[k]
 
 
+def _packed_grams(keys: list[str]) -> Iterator[tuple[str, int, int, bytes]]:
+    """(bigram, length, how many, the numbers of the keys of that length holding it, packed
+    and sealed) for each bigram and length among ``keys``, in that order (the table's)."""
+    by: dict[tuple[str, int], array[int]] = {}
+    for i, k in enumerate(keys):
+        n = len(k)
+        for g in bigrams(k):
+            try:
+                by[g, n].append(i)
+            except KeyError:
+                by[g, n] = array("I", (i,))
+    for gn in sorted(by):
+        ids = by.pop(gn)
+        yield gn[0], gn[1], len(ids), seal(ids.tobytes())
+
+
 def _sealed_all(table: dict[str, array[int]]) -> Iterator[tuple[str, bytes]]:
     """Each key of ``table`` with its claims sorted and sealed, as the store keeps them, in
     order of key; sorted on every core when there are many (a worker forked now reads the
@@ -999,10 +1016,9 @@ def _write_forms(conn: Any, b: IndexBuilder) -> list[list[Any]]:
     """Every name form, its bigrams and the runs of words inside longer names."""
     forms = b.forms()
     _insert(conn, "INSERT INTO forms VALUES (?,?,?,?,?,?)", ((fi, *f) for fi, f in enumerate(forms)))
-    first: dict[str, int] = {}
-    for fi, f in enumerate(forms):
-        first.setdefault(f[2], fi)
-    _insert(conn, "INSERT INTO fgrams VALUES (?,?,?,?)", _gram_rows(first))
+    keys = list(dict.fromkeys(f[2] for f in forms))  # each fold key, in the order of its first form
+    _insert(conn, "INSERT INTO fkeys VALUES (?,?)", enumerate(keys))
+    _insert(conn, "INSERT INTO fgrams VALUES (?,?,?,?)", _packed_grams(keys))
     _insert(conn, "INSERT INTO partials VALUES (?,?)", ((k, seal(pack(v))) for k, v in b.partials(forms).items()))
     return forms
 

@@ -404,7 +404,7 @@ def as_store(data: Any) -> Store:
 # --------------------------------------------------------------------------- SQLite
 
 # The SQLite store's layout (see ``build.py``, which writes it). Bump with any change.
-SQL_FORMAT = 5
+SQL_FORMAT = 6
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PROBE = 4000  # strings counted per bigram to tell the rare ones (see ``SqliteStore._near``)
 META_KEYS = {"fingerprint", "format", "version", "claims"}  # the first written is the file's last bytes
@@ -648,13 +648,30 @@ class SqliteStore(Store):
         # A string sharing ``floor`` of the key's bigrams lacks at most the others: it holds
         # one of any ``len(grams) - floor + 1`` of them. Those read are the rarest (each
         # bigram's strings counted up to ``PROBE``), so common bigrams are never read.
-        probe = f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE g = ? AND n BETWEEN ? AND ? LIMIT {PROBE})"
+        if table == "fgrams":  # (a row per bigram and length: its keys' numbers, packed)
+            probe = f"SELECT min(coalesce(sum(c), 0), {PROBE}) FROM fgrams WHERE g = ? AND n BETWEEN ? AND ?"
+        else:
+            probe = f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE g = ? AND n BETWEEN ? AND ? LIMIT {PROBE})"
         counted = sorted((self._one(probe, (g, lo, hi)), g) for g in grams)
         rare = [g for _, g in counted[: len(grams) - floor + 1]]
         marks = ",".join("?" * len(rare))
-        order = "w" if table == "vgrams" else "min(o)"  # vocabulary order; name forms' order
-        sql = f"SELECT w FROM {table} WHERE g IN ({marks}) AND n BETWEEN ? AND ? GROUP BY w ORDER BY {order}"
+        if table == "fgrams":
+            ids: set[int] = set()
+            sql = f"SELECT ids FROM fgrams WHERE g IN ({marks}) AND n BETWEEN ? AND ?"
+            for (packed,) in self._conn.execute(sql, (*rare, lo, hi)):
+                ids.update(unpack(unseal(packed)))
+            return self._form_keys(sorted(ids))  # (in the order of the keys' first forms)
+        sql = f"SELECT w FROM {table} WHERE g IN ({marks}) AND n BETWEEN ? AND ? GROUP BY w ORDER BY w"
         return [w for (w,) in self._conn.execute(sql, (*rare, lo, hi))]
+
+    def _form_keys(self, ids: list[int]) -> list[str]:
+        """The name forms' fold keys numbered ``ids`` (ascending), in that order."""
+        out: list[str] = []
+        for at in range(0, len(ids), 10_000):  # (SQLite takes so many parameters at most)
+            run = ids[at : at + 10_000]
+            sql = f"SELECT w FROM fkeys WHERE i IN ({','.join('?' * len(run))}) ORDER BY i"
+            out += [w for (w,) in self._conn.execute(sql, run)]
+        return out
 
     @_guarded
     def forms_for(self, key: str) -> list[list[Any]]:

@@ -194,7 +194,7 @@ def canonical(path: Path) -> dict[str, Any]:
         "groups": sorted((ci, f, claims(b)) for ci, _, f, b in c.execute("SELECT * FROM concept_groups")),
         "meta": sorted((k, v) for k, v, _ in c.execute("SELECT * FROM meta") if k not in ("fingerprint", "ordered")),
     }
-    for table in ("vocab", "vgrams", "words", "cased", "forms", "fgrams", "concept_kk", "partials", "entities"):
+    for table in ("vocab", "vgrams", "words", "cased", "forms", "fkeys", "fgrams", "concept_kk", "partials", "entities"):
         out[table] = sorted(c.execute(f"SELECT * FROM {table}"))
     c.close()
     return out
