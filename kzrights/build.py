@@ -69,7 +69,6 @@ BATCH = 5000  # rows a batch of executemany writes
 
 _FOLDED: dict[str, str] = {}
 _STEMMED: dict[str, str] = {}
-_CASED: dict[str, tuple[bool, str]] = {}  # a word as written -> (capitalised?, its folded lower case)
 
 
 def _fold(word: str) -> str:
@@ -97,27 +96,14 @@ def content_words(words: Iterable[str]) -> list[str]:
 def claim_terms(text: str) -> list[Any]:
     """A claim's normalised text and its distinct words as [folded key, word as written]."""
     norm = normalize_text(text)
-    return [norm, _keyed(norm.split())]
-
-
-def _keyed(words: list[str]) -> list[list[str]]:
-    """The distinct content words of ``words`` as [folded key, the first word with that key]."""
-    distinct = [w for w in dict.fromkeys(words) if w not in STOPWORDS]
-    keys = [_FOLDED.get(w) or _fold(w) for w in distinct]
-    if len(set(keys)) == len(keys):
-        return [[k, w] for k, w in zip(keys, distinct, strict=True)]
     seen: dict[str, str] = {}
-    for k, w in zip(keys, distinct, strict=True):
-        seen.setdefault(k, w)
-    return [[k, w] for k, w in seen.items()]
+    for w in content_words(norm.split()):
+        seen.setdefault(_fold(w), w)
+    return [norm, [[k, w] for k, w in seen.items()]]
 
 
-def _stem_seq(norm: str | list[str]) -> list[str]:
-    words = norm.split() if isinstance(norm, str) else norm
-    seq = list(map(_STEMMED.get, words))
-    if None in seq:
-        seq = [s or _stem(w) for s, w in zip(seq, words, strict=True)]
-    return seq  # type: ignore[return-value]
+def _stem_seq(norm: str) -> list[str]:
+    return [_STEMMED.get(w) or _stem(w) for w in norm.split()]
 
 
 def roles(entities: Sequence[Sequence[Any]]) -> dict[str, str]:
@@ -149,21 +135,12 @@ def fragment(c: Sequence[Any], known: list[Any] | None, roles_of: dict[str, str]
     capital: set[str] = set()
     lower: set[str] = set()
     for w in set(_CASED_WORD.findall(c[CLAIM_TEXT])):
-        got = _CASED.get(w)
-        if got is None:
-            got = _CASED[w] = (w[0].isupper(), _fold(w.lower()))
-        (capital if got[0] else lower).add(got[1])
-    if known:
-        norm, words = known
-        split = norm.split()
-    else:
-        norm = normalize_text(c[CLAIM_TEXT])
-        split = norm.split()
-        words = _keyed(split)
+        (capital if w[0].isupper() else lower).add(_fold(w.lower()))
+    norm, words = known if known else claim_terms(c[CLAIM_TEXT])
     lay = [normalize_text(t) for t in (c[CLAIM_TERMS] if len(c) > CLAIM_TERMS else [])]
     lay += [roles_of[ref] for ref in c[CLAIM_PEOPLE] if ref in roles_of]
     lay_keys = list(dict.fromkeys(_fold(w) for t in lay for w in content_words(t.split())))
-    text_seq = _stem_seq(split)
+    text_seq = _stem_seq(norm)
     lay_seq = [s for t in lay for s in ["|", *_stem_seq(t)]]
     concepts = matcher.match(text_seq, lay_seq)
     return [norm, words, " | ".join(lay), lay_keys, text_seq + lay_seq, sorted(capital), sorted(lower), concepts]
@@ -273,8 +250,8 @@ class Matcher:
         held = set(found)
         joined = None
         first = self.first
-        for s in filter(first.__contains__, dict.fromkeys(seq)):
-            for ci, ti, run, length in first[s]:
+        for s in dict.fromkeys(seq):
+            for ci, ti, run, length in first.get(s, ()):
                 if ci in held or (ci in found and found[ci] <= ti):
                     continue
                 if length > 1:
