@@ -843,17 +843,22 @@ def read_yaml(path: Path, display: str, raw: bytes | None = None) -> tuple[_Doc 
     return _Doc(display, data, node), problems
 
 
-def _quick_claims(raw: bytes) -> tuple[Any, list[int]] | None:
-    """A claim file's data and claim lines read by ``quickyaml`` where it can, else None (a
-    file it cannot read, or one that is not plain UTF-8, is read by ``read_yaml``)."""
-    from .quickyaml import claim_file
+def _quick(raw: bytes, kind: str) -> tuple[Any, list[int]] | None:
+    """A fact file's data (and a claim file's claims' lines) read by ``quickyaml`` where it
+    can, else None (a file it cannot read, or one that is not plain UTF-8, is read by
+    ``read_yaml``)."""
+    from . import quickyaml
 
     if raw.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
         return None
     try:
-        return claim_file(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         return None
+    if kind == "claims":
+        return quickyaml.claim_file(text)
+    data = quickyaml.mapping(text)
+    return None if data is None else (data, [])
 
 
 SCHEMAS = ("claims", "people", "organizations", "places", "topics", "sources", "ratings", "vocabulary", "passages")
@@ -962,7 +967,7 @@ def _parse_fact_file(read: Any, f: Path, kind: str, schema: dict[str, Any], new_
     if raw is None or st is None:
         read.problems.extend([problem] if problem else [])
         return None
-    quick = _quick_claims(raw) if kind == "claims" else None
+    quick = _quick(raw, kind)
     doc: _Doc | None
     probs: list[Problem] = []
     if quick is not None:  # (the same data, lines found as PyYAML finds them: see quickyaml)

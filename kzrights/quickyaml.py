@@ -1,5 +1,6 @@
-"""A claim file read by yaml-rs, several times faster than PyYAML, where that gives exactly
-the data PyYAML gives, with each claim's line; otherwise None, and the file is read as ever.
+"""A fact file read by yaml-rs, several times faster than PyYAML, where that gives exactly
+the data PyYAML gives (and a claim file's claims' lines); otherwise None, and the file is
+read as ever.
 
 PyYAML reads YAML 1.1, yaml-rs YAML 1.2: the two differ on a few plain scalars (``yes``,
 ``012``, ``1:20``, ``2020-01-01``...), on line breaks (NEL, LS, PS), tabs and escapes, on
@@ -15,8 +16,8 @@ an empty block scalar, and yaml-rs has no line numbers. So a file is read here o
   strings, integers, booleans, nulls, lists and string-keyed mappings;
 - no integer is written with a leading zero (``012``, ``0o12``): every such form in the
   file is inside a string;
-- its claims are a block sequence whose items can be counted at the start of their lines,
-  as many as yaml-rs found (see ``_item_lines``).
+- it is a mapping; and a claim file's claims are a block sequence whose items can be
+  counted at the start of their lines, as many as yaml-rs found (see ``_item_lines``).
 
 The whole build (``load.read_yaml``) remains the reference: ``tests/test_quickyaml.py``
 compares the two on every fact file and on files made of every form above.
@@ -49,13 +50,23 @@ _PLAIN: dict[str, bool] = {}
 def claim_file(text: str) -> tuple[Any, list[int]] | None:
     """A claim file's data and its claims' lines, as ``load.read_yaml`` would give them,
     or None where this cannot be sure of that (see the module's docstring)."""
+    data = mapping(text)
+    if data is None or not isinstance(data.get("claims"), list):
+        return None
+    lines = _item_lines(text, len(data["claims"]))
+    return None if lines is None else (data, lines)
+
+
+def mapping(text: str) -> dict[str, Any] | None:
+    """A fact file's data, a mapping, as ``load.read_yaml`` would give it, or None where
+    this cannot be sure of that (the module's docstring, less its last point)."""
     if yaml_rs is None or _PARTING_CHARACTER.search(text) or text.startswith("%") or "\n%" in text:
         return None
     try:
         data = yaml_rs.loads(text, parse_datetime=False)
     except Exception:  # (anything yaml-rs cannot read: PyYAML reads it, or says why)
         return None
-    if not isinstance(data, dict) or not isinstance(data.get("claims"), list):
+    if not isinstance(data, dict):
         return None
     zeros = _leading_zeros(text)
     strings: list[str] | None = [] if zeros else None
@@ -64,8 +75,7 @@ def claim_file(text: str) -> tuple[Any, list[int]] | None:
         return None
     if strings is not None and zeros != _leading_zeros("\n".join(strings)):
         return None  # (one is not inside a string: a number written with a leading zero)
-    lines = _item_lines(text, len(data["claims"]))
-    return None if lines is None else (data, lines)
+    return data
 
 
 def _leading_zeros(text: str) -> int:

@@ -42,6 +42,18 @@ def test_every_fact_file_is_read_as_pyyaml_reads_it():
     assert all(read), "the fact base's own files are written in forms quickyaml reads"
 
 
+def test_every_single_file_is_read_as_pyyaml_reads_it():
+    read = 0
+    for f in sorted(FACTS.glob("*.yaml")):
+        got = quickyaml.mapping(f.read_text(encoding="utf-8"))
+        if got is not None:
+            doc, problems = load.read_yaml(f, f.name)
+            assert doc is not None and not problems
+            assert repr(got) == repr(doc.data), f.name
+            read += 1
+    assert read >= 3, "some of the single files are read quickly"
+
+
 def claim_file(value: str, key: str = "claim") -> str:
     return f"report: r\nsection: s\nclaims:\n  - id: a\n    para: 1\n    {key}: {value}\n  - id: b\n    para: 2\n    claim: x\n"
 
