@@ -25,6 +25,7 @@ import marshal
 import os
 import re
 from array import array
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, NamedTuple
 
@@ -289,8 +290,9 @@ class Postings:
         self.term_postings: dict[str, array[int]] = {}
         self.stem_postings: dict[str, array[int]] = {}
         self.by_tag: dict[str, array[int]] = {}
-        self.capital: dict[str, int] = {}  # word -> claims writing it capitalised inside a sentence
-        self.lower: dict[str, int] = {}  # word -> claims writing it in lower case
+        # (Counters: their update counts in C)
+        self.capital: Counter[str] = Counter()  # word -> claims writing it capitalised inside a sentence
+        self.lower: Counter[str] = Counter()  # word -> claims writing it in lower case
         # concept -> term held -> claims holding it by that term (the first of its terms they hold)
         self.held: list[dict[str, array[int]]] = [{} for _ in range(concepts)]
 
@@ -298,8 +300,8 @@ class Postings:
         """Index one claim at position ``pos`` (``frag``: its ``fragment``; ``order``: its
         place in the fact base; ``concept_terms``: the matcher's terms of each concept)."""
         words, lay_keys, seq, capital, lower, concepts = frag[1], frag[3], frag[4], frag[5], frag[6], frag[7]
-        _count(self.capital, capital)
-        _count(self.lower, lower)
+        self.capital.update(capital)
+        self.lower.update(lower)
         postings, surface, stems = self.postings, self.surface, self.stem_postings
         for key, w in words:  # (``_append``, written out: these two loops are most of the work)
             try:
@@ -331,7 +333,7 @@ class Postings:
         arrays and dicts costs several times as much)."""
         tables = [{k: v.tobytes() for k, v in getattr(self, name).items()} for name in self._TABLES]
         held = [{k: v.tobytes() for k, v in h.items()} for h in self.held]
-        return marshal.dumps((tables, held, self.surface, self.first, self.capital, self.lower))
+        return marshal.dumps((tables, held, self.surface, self.first, dict(self.capital), dict(self.lower)))
 
     def merge_dump(self, blob: bytes) -> None:
         """Add the claims (of other positions) of postings as ``dump`` gave them, without
@@ -381,11 +383,6 @@ def _append(table: dict[str, array[int]], key: str, pos: int) -> None:
         table[key].append(pos)
     except KeyError:
         table[key] = array("I", (pos,))
-
-
-def _count(table: dict[str, int], words: Iterable[str]) -> None:
-    for w in words:
-        table[w] = table.get(w, 0) + 1
 
 
 def claim_tags(c: Sequence[Any]) -> list[str]:
