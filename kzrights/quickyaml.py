@@ -105,6 +105,18 @@ def _doubtful(value: Any, strings: list[str] | None) -> set[str] | None:
     get = by_first.get
     keep = strings.append if strings is not None else None
     keys: set[str] = set()  # (keys repeat in every claim: each is looked at once)
+
+    def sound(s: str) -> bool:
+        """A string looked at: False if only white space; noted if doubtful."""
+        if keep:
+            keep(s)
+        if s.isspace():
+            return False
+        resolver = get(s[:1], anywhere)
+        if resolver is not None and resolver.match(s) and _plain(s):
+            doubtful.add(s)
+        return True
+
     stack = [value]
     while stack:
         v = stack.pop()
@@ -119,26 +131,16 @@ def _doubtful(value: Any, strings: list[str] | None) -> set[str] | None:
                     if resolver is not None and resolver.match(k) and _plain(k):
                         doubtful.add(k)
                 t = x.__class__
-                if t is str:  # (the string of a value, looked at here: most strings are)
-                    if keep:
-                        keep(x)
-                    if x.isspace():
+                if t is str:  # (a value's string looked at here, not put on the stack)
+                    if not sound(x):
                         return None
-                    resolver = get(x[:1], anywhere)
-                    if resolver is not None and resolver.match(x) and _plain(x):
-                        doubtful.add(x)
                 elif t is not int and t is not bool and x is not None:
                     stack.append(x)
             if keep:
                 keep("\n".join(v))
         elif t is str:
-            if keep:
-                keep(v)
-            if v.isspace():
+            if not sound(v):
                 return None
-            resolver = get(v[:1], anywhere)
-            if resolver is not None and resolver.match(v) and _plain(v):
-                doubtful.add(v)
         elif t is list:
             stack.extend(v)
         elif t is not int and t is not bool and v is not None:
