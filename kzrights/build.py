@@ -927,28 +927,27 @@ def _write_postings(conn: Any, b: IndexBuilder) -> None:
     _insert(conn, "INSERT INTO tags VALUES (?,?,?)", ((t, len(v), _sealed(v)) for t, v in b.by_tag.items()))
     vocab = sorted(set(b.postings) | set(b.term_postings))
     _insert(conn, "INSERT INTO vocab VALUES (?)", ((w_,) for w_ in vocab))
-    _insert(conn, "INSERT INTO vgrams VALUES (?,?,?)", (row[:3] for row in _gram_rows(dict.fromkeys(vocab, 0))))
+    _insert(conn, "INSERT INTO vgrams VALUES (?,?,?)", _gram_rows(vocab))
     b.postings.clear()
     b.term_postings.clear()
     b.stem_postings.clear()
 
 
-def _gram_rows(keys: dict[str, int]) -> Iterator[tuple[str, int, str, int]]:
-    """(bigram, length, key, value) for each bigram of each key, in that order: the order of
-    the bigram tables' keys, so that SQLite appends them (written in any other order, the
-    four million bigrams of 300,000 names landed all over a table larger than its cache).
-    Each bigram's keys are held as numbers in a packed array, not as rows."""
-    ordered = sorted(keys)
-    lengths = array("H", [min(len(k), 65535) for k in ordered])
+def _gram_rows(keys: Sequence[str]) -> Iterator[tuple[str, int, str]]:
+    """(bigram, length, key) for each bigram of each of the (sorted, distinct) vocabulary
+    ``keys``, in that order: the order of the table's keys, so that SQLite appends them
+    (written in any other order, millions of bigrams land all over a table larger than its
+    cache). Each bigram's keys are held as numbers in a packed array, not as rows."""
+    lengths = array("H", [min(len(k), 65535) for k in keys])
     by_gram: dict[str, array[int]] = {}
-    for i, k in enumerate(ordered):
+    for i, k in enumerate(keys):
         for g in bigrams(k):
             _append(by_gram, g, i)
     for g in sorted(by_gram):
         # (a stable sort by length: each length's keys stay in order)
         for i in sorted(by_gram.pop(g), key=lengths.__getitem__):
-            k = ordered[i]
-            yield g, len(k), k, keys[k]
+            k = keys[i]
+            yield g, len(k), k
 
 
 def _packed_grams(keys: list[str]) -> Iterator[tuple[str, int, int, bytes]]:
