@@ -7,9 +7,10 @@ the claim files then go through two passes, on every core (``parallel.in_paralle
 
 1. Each claim file is parsed, checked against its schema and against the single files
    (its report and section, its notes, every person, organisation, place and topic it
-   names), compiled to records and fragments (``build.fragment``), and spooled to a
-   temporary file in the cache folder, unlinked as soon as it is made. The main process
-   keeps only each claim's id, length and links.
+   names), compiled to records and fragments (``build.fragment``), and written by its
+   worker at the end of a spool, a temporary file in the cache folder unlinked as soon as
+   it is made. The main process keeps only each claim's id, length and links, and where
+   each file's records are in the spool.
 2. With every id known (ids unique, links checked both ways, positions given in order of
    (length, id)), each file's records are read back from the spool, given their links
    and indexed, in workers; the main process writes them and merges their postings.
@@ -225,9 +226,11 @@ class _First(NamedTuple):
 def _first_pass(context: _Context, claim_files: list[Path], spool: int, then: Any = None) -> _First | None:
     """Every claim file parsed, checked, compiled and spooled (see the module's docstring);
     None at the first problem. ``then`` is called once the first file is back."""
+    import multiprocessing
+
     first = _First([], {}, [], array("H"), [])
-    at = 0
-    parallel.WORK = context
+    end = multiprocessing.get_context("fork").Value("q", 0)  # the spool's end, for every worker
+    parallel.WORK = (context, spool, end)
     try:
         for got in parallel.in_parallel(_first_file, claim_files, claims_in(claim_files)):
             if then is not None:
@@ -235,7 +238,7 @@ def _first_pass(context: _Context, claim_files: list[Path], spool: int, then: An
                 then = None
             if not got:
                 return None
-            path, stamp, report, ids, lengths, links, blob = marshal.loads(got)
+            path, stamp, report, ids, lengths, links, offset, size = marshal.loads(got)
             if not ids:  # a file with no claims has no place among them
                 continue
             start = len(first.id_list)
@@ -245,9 +248,7 @@ def _first_pass(context: _Context, claim_files: list[Path], spool: int, then: An
             first.id_list.extend(ids)
             first.lengths.extend(min(n, MAX_LENGTH) for n in lengths)
             first.links.extend((start + i, given) for i, given in links)
-            _write_all(spool, blob, at)
-            first.files.append(_File(path, stamp, report, start, at, len(blob)))
-            at += len(blob)
+            first.files.append(_File(path, stamp, report, start, offset, size))
     finally:
         parallel.WORK = None
     return first
@@ -261,13 +262,15 @@ def _size(f: Path) -> int:
 
 
 def _first_file(f: Path) -> bytes:
-    """One claim file through the first pass (in a worker): its path, stamp, report, claim
-    ids, text lengths, links as written, and its records and fragments as bytes for the
-    spool; empty bytes when it has any problem."""
+    """One claim file through the first pass (in a worker): its records and fragments
+    written to the spool, at its end (a place no other worker takes); back, its path,
+    stamp, report, claim ids, text lengths, links as written, and where in the spool its
+    records are; empty bytes when it has any problem."""
     from .checks import Read, check_claim
     from .load import _parse_fact_file
 
-    context: _Context = parallel.WORK
+    context: _Context
+    context, spool, end = parallel.WORK
     problems: list[Any] = []
     read = Read(context.root, {}, [], set(), problems)
     units: dict[str, Any] = {}
@@ -297,7 +300,11 @@ def _first_file(f: Path) -> bytes:
     links = [(i, c["related"]) for i, c in enumerate(data["claims"]) if c.get("related")]
     ids, lengths = [r[0] for r in records], [len(r[1]) for r in records]
     spooled = marshal.dumps((records, seal(marshal.dumps(frags))))  # (the fragments as the files table keeps them)
-    return marshal.dumps((path, stamp, data["report"], ids, lengths, links, spooled))
+    with end.get_lock():
+        at = end.value
+        end.value = at + len(spooled)
+    _write_all(spool, spooled, at)
+    return marshal.dumps((path, stamp, data["report"], ids, lengths, links, at, len(spooled)))
 
 
 def _write_all(fd: int, blob: bytes, at: int) -> None:

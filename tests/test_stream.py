@@ -46,8 +46,15 @@ def build_both(facts: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     return paths[0], paths[1]
 
 
+@pytest.mark.parametrize("cores", ["one", "every"])
 @pytest.mark.parametrize("facts", [ROOT / "facts", MINI], ids=["real", "mini"])
-def test_a_store_built_in_a_stream_is_the_store_built_whole(facts: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_store_built_in_a_stream_is_the_store_built_whole(
+    facts: Path, cores: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kzrights import parallel
+
+    if cores == "every":  # (workers forked for a small base too: each writes its files into the spool)
+        monkeypatch.setattr(parallel, "PARALLEL_FROM", 0)
     streamed = []
     real = stream.rebuild
     monkeypatch.setattr(stream, "rebuild", lambda *a, **k: streamed.append(real(*a, **k)) or streamed[-1])
