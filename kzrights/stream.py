@@ -99,8 +99,9 @@ class _File(NamedTuple):
     stamp: str
     report: str
     start: int  # its first claim's number in the fact base
-    offset: int  # its records' place in the spool
-    size: int
+    offset: int  # its records' place in the spool (its sealed fragments follow them)
+    size: int  # of its records
+    frags: int  # the size of its sealed fragments
 
 
 def rebuild(
@@ -238,7 +239,7 @@ def _first_pass(context: _Context, claim_files: list[Path], spool: int, then: An
                 then = None
             if not got:
                 return None
-            path, stamp, report, ids, lengths, links, offset, size = marshal.loads(got)
+            path, stamp, report, ids, lengths, links, offset, size, frags = marshal.loads(got)
             if not ids:  # a file with no claims has no place among them
                 continue
             start = len(first.id_list)
@@ -248,7 +249,7 @@ def _first_pass(context: _Context, claim_files: list[Path], spool: int, then: An
             first.id_list.extend(ids)
             first.lengths.extend(min(n, MAX_LENGTH) for n in lengths)
             first.links.extend((start + i, given) for i, given in links)
-            first.files.append(_File(path, stamp, report, start, offset, size))
+            first.files.append(_File(path, stamp, report, start, offset, size, frags))
     finally:
         parallel.WORK = None
     return first
@@ -299,12 +300,13 @@ def _first_file(f: Path) -> bytes:
         frags = [fragment(r, None, context.roles, context.matcher) for r in records]
     links = [(i, c["related"]) for i, c in enumerate(data["claims"]) if c.get("related")]
     ids, lengths = [r[0] for r in records], [len(r[1]) for r in records]
-    spooled = marshal.dumps((records, seal(marshal.dumps(frags))))  # (the fragments as the files table keeps them)
+    spooled, sealed = marshal.dumps(records), seal(marshal.dumps(frags))  # (the fragments as the files table keeps them)
     with end.get_lock():
         at = end.value
-        end.value = at + len(spooled)
+        end.value = at + len(spooled) + len(sealed)
     _write_all(spool, spooled, at)
-    return marshal.dumps((path, stamp, data["report"], ids, lengths, links, at, len(spooled)))
+    _write_all(spool, sealed, at + len(spooled))
+    return marshal.dumps((path, stamp, data["report"], ids, lengths, links, at, len(spooled), len(sealed)))
 
 
 def _write_all(fd: int, blob: bytes, at: int) -> None:
@@ -398,10 +400,17 @@ def _write(
     first.links.clear()
     basis = fragment_basis(b.roles, context.matcher)
     ends = [f.start for f in first.files[1:]] + [n]
-    spans = [(f.offset, f.size, f.start, end) for f, end in zip(first.files, ends, strict=True)]
+    spans = [(f.offset, f.size, f.frags, f.start, end) for f, end in zip(first.files, ends, strict=True)]
+
+    def with_fragments(part: Any) -> Any:
+        """A part with its files' sealed fragments, read from the spool here (a worker does
+        not send them back: they are most of what it would)."""
+        part.files[:] = [(idx, _read_all(spool, spans[idx][2], spans[idx][0] + spans[idx][1])) for idx, _ in part.files]
+        return part
+
     parallel.WORK = (spool, spans, pos_of, related_of, context.matcher)
     try:
-        parts = map(file_part_loads, parallel.in_parallel(_second_files, _groups(spans), n))
+        parts = map(with_fragments, map(file_part_loads, parallel.in_parallel(_second_files, _groups(spans), n)))
         paths = [f.path for f in first.files]
         take_parts(w.conn, parts, paths, [fragment_key(f.stamp, basis) for f in first.files], b)
     finally:
@@ -413,10 +422,10 @@ def _write(
 GROUP = 4000  # claims a second-pass worker indexes at a time: the fewer parts, the less merging
 
 
-def _groups(spans: list[tuple[int, int, int, int]]) -> list[range]:
+def _groups(spans: list[tuple[int, int, int, int, int]]) -> list[range]:
     """The claim files in runs of some ``GROUP`` claims."""
     out, first, claims = [], 0, 0
-    for idx, (_, _, start, end) in enumerate(spans):
+    for idx, (_, _, _, start, end) in enumerate(spans):
         claims += end - start
         if claims >= GROUP:
             out.append(range(first, idx + 1))
@@ -428,16 +437,19 @@ def _groups(spans: list[tuple[int, int, int, int]]) -> list[range]:
 
 def _second_files(files: range) -> bytes:
     """Claim files read back from the spool, given their links and indexed together (in a
-    worker), as ``build.part_bytes``."""
+    worker), as ``build.part_bytes``, less their sealed fragments (the main process reads
+    them from the spool)."""
     spool, spans, pos_of, related_of, matcher = parallel.WORK
     part = None
     for idx in files:
-        offset, size, start, end = spans[idx]
-        claims, sealed = marshal.loads(_read_all(spool, size, offset))
+        offset, size, frags, start, end = spans[idx]
+        claims = marshal.loads(_read_all(spool, size, offset))
         for k, c in enumerate(claims):
             links = related_of.get(start + k)
             if links:
                 c[CLAIM_RELATED] = links
+        sealed = _read_all(spool, frags, offset + size)
         part = compiled_part(idx, claims, loads(sealed), pos_of[start:end], matcher, part, sealed)
     assert part is not None
+    part.files[:] = [(idx, b"") for idx, _ in part.files]  # (read from the spool by the main process)
     return part_bytes(part)
