@@ -98,8 +98,9 @@ def _doubtful(value: Any, strings: list[str] | None) -> set[str] | None:
     plain (``2020-01-01``, ``yes``, ``1:20``: its own resolvers decide), where yaml-rs would
     have read them as strings too; None when ``value`` holds what PyYAML does not give the
     same: a float, a date, any other type, a key not a string, a string only of white space
-    (an empty block scalar: "" in PyYAML). Every string, key or value, goes to ``strings``
-    (if given)."""
+    (an empty block scalar: "" in PyYAML). Every string goes to ``strings`` (if given), each
+    key once (a key written with a leading zero in many mappings is then counted short, and
+    the file left to PyYAML)."""
     by_first, anywhere = _resolvers()
     doubtful: set[str] = set()
     get = by_first.get
@@ -124,20 +125,15 @@ def _doubtful(value: Any, strings: list[str] | None) -> set[str] | None:
         if t is dict:
             for k, x in v.items():
                 if k not in keys:
-                    if k.__class__ is not str:
+                    if k.__class__ is not str or not sound(k):
                         return None
                     keys.add(k)
-                    resolver = get(k[:1], anywhere)
-                    if resolver is not None and resolver.match(k) and _plain(k):
-                        doubtful.add(k)
                 t = x.__class__
                 if t is str:  # (a value's string looked at here, not put on the stack)
                     if not sound(x):
                         return None
                 elif t is not int and t is not bool and x is not None:
                     stack.append(x)
-            if keep:
-                keep("\n".join(v))
         elif t is str:
             if not sound(v):
                 return None
