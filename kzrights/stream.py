@@ -230,7 +230,9 @@ def _first_pass(context: _Context, claim_files: list[Path], spool: int, then: An
     import multiprocessing
 
     first = _First([], {}, [], array("H"), [])
-    end = multiprocessing.get_context("fork").Value("q", 0)  # the spool's end, for every worker
+    # the spool's end, for every worker (forked, as ``parallel.in_parallel`` forks them, where
+    # the platform can; elsewhere the files are read here, one after the other)
+    end = multiprocessing.get_context("fork" if hasattr(os, "fork") else None).Value("q", 0)
     parallel.WORK = (context, spool, end)
     try:
         for got in parallel.in_parallel(_first_file, claim_files, claims_in(claim_files)):

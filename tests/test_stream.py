@@ -46,15 +46,29 @@ def build_both(facts: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     return paths[0], paths[1]
 
 
-@pytest.mark.parametrize("cores", ["one", "every"])
+@pytest.mark.parametrize("cores", ["one", "every", "no fork"])
 @pytest.mark.parametrize("facts", [ROOT / "facts", MINI], ids=["real", "mini"])
 def test_a_store_built_in_a_stream_is_the_store_built_whole(
     facts: Path, cores: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import os
+
     from kzrights import parallel
 
-    if cores == "every":  # (workers forked for a small base too: each writes its files into the spool)
+    if cores != "one":  # (workers forked for a small base too: each writes its files into the spool)
         monkeypatch.setattr(parallel, "PARALLEL_FROM", 0)
+    if cores == "no fork":  # (a platform without fork, as Windows: every file read in this process)
+        import multiprocessing
+
+        real_context = multiprocessing.get_context
+
+        def no_fork(method: str | None = None) -> object:
+            if method == "fork":
+                raise ValueError("cannot find context for 'fork'")
+            return real_context(method)
+
+        monkeypatch.delattr(os, "fork")
+        monkeypatch.setattr(multiprocessing, "get_context", no_fork)
     streamed = []
     real = stream.rebuild
     monkeypatch.setattr(stream, "rebuild", lambda *a, **k: streamed.append(real(*a, **k)) or streamed[-1])
