@@ -591,6 +591,16 @@ def _bad_value(node: Any, exc: BaseException) -> str:
     return f"cannot read {shown} as {tag}{detail}"
 
 
+def implicit_resolvers() -> tuple[dict[str, list[Any]], list[Any]]:
+    """PyYAML's implicit resolvers, (tag, pattern), by a plain scalar's first character
+    (each list ending with those for any character), and those for any character."""
+    import yaml
+
+    implicit = getattr(yaml, "CSafeLoader", yaml.SafeLoader).yaml_implicit_resolvers
+    anywhere = implicit.get(None, [])
+    return {first: [*resolvers, *anywhere] for first, resolvers in implicit.items() if first is not None}, anywhere
+
+
 def _yaml_loader() -> Any:
     """libyaml's safe loader when present, noting duplicate keys as it builds each mapping
     (PyYAML would silently keep the last value), and turning every failure to build a value
@@ -601,9 +611,7 @@ def _yaml_loader() -> Any:
         from yaml.constructor import ConstructorError
 
         base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        implicit = base.yaml_implicit_resolvers
-        anywhere = implicit.get(None, [])
-        by_first = {first: [*resolvers, *anywhere] for first, resolvers in implicit.items() if first is not None}
+        by_first, anywhere = implicit_resolvers()
         scalar = yaml.ScalarNode
 
         class Loader(base):  # type: ignore[misc, valid-type]

@@ -165,25 +165,19 @@ def _plain(s: str) -> bool:
 
 
 def _resolvers() -> tuple[dict[str, Any], Any]:
-    """PyYAML's implicit resolvers by a plain scalar's first character, each character's
+    """PyYAML's implicit resolvers (``load.implicit_resolvers``), each first character's
     made one pattern, and that for any character (None if there is none): a string the
     pattern matches would not be a string in PyYAML."""
     global _BY_FIRST
     if _BY_FIRST is None:
-        import yaml
+        from .load import implicit_resolvers
 
-        implicit = getattr(yaml, "CSafeLoader", yaml.SafeLoader).yaml_implicit_resolvers
-        anywhere = [regexp.pattern for _, regexp in implicit.get(None, [])]
+        by_first, anywhere = implicit_resolvers()
 
-        def one(patterns: list[str]) -> Any:
-            return re.compile("|".join(f"(?:{p})" for p in patterns), re.X) if patterns else None
+        def one(resolvers: list[Any]) -> Any:
+            return re.compile("|".join(f"(?:{r.pattern})" for _, r in resolvers), re.X) if resolvers else None
 
-        by_first = {
-            first: one([regexp.pattern for _, regexp in resolvers] + anywhere)
-            for first, resolvers in implicit.items()
-            if first is not None
-        }
-        _BY_FIRST = (by_first, one(anywhere))
+        _BY_FIRST = ({first: one(resolvers) for first, resolvers in by_first.items()}, one(anywhere))
     return _BY_FIRST
 
 
