@@ -853,12 +853,10 @@ def read_yaml(path: Path, display: str, raw: bytes | None = None) -> tuple[_Doc 
 
 def _quick(raw: bytes, kind: str) -> tuple[Any, list[int]] | None:
     """A fact file's data (and a claim file's claims' lines) read by ``quickyaml`` where it
-    can, else None (a file it cannot read, or one that is not plain UTF-8, is read by
-    ``read_yaml``)."""
+    can, else None (a file it cannot read, or one that is not UTF-8, is read by
+    ``read_yaml``, which names the problem; quickyaml refuses a byte-order mark)."""
     from . import quickyaml
 
-    if raw.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
-        return None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
